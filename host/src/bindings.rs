@@ -1,0 +1,30 @@
+//! Host bindings generated from `wit/`, and the conversions to the kernel's types.
+//!
+//! Nothing outside this module names a generated path.
+
+wasmtime::component::bindgen!({
+    world: "transformer",
+    path: "../wit",
+    exports: { default: async },
+});
+
+pub use boundary::kernel::types::SomeDataStruct as WitRecord;
+
+// Exhaustive destructuring: a field added to the WIT but not to the kernel's record (or the other
+// way round) is a compile error here, so the ptr/len path's type cannot drift from the contract.
+impl From<WitRecord> for boundary_kernel::SomeDataStruct {
+    fn from(record: WitRecord) -> Self {
+        let WitRecord { name, names } = record;
+        Self { name, names }
+    }
+}
+
+impl From<&boundary_kernel::SomeDataStruct> for WitRecord {
+    fn from(record: &boundary_kernel::SomeDataStruct) -> Self {
+        let boundary_kernel::SomeDataStruct { name, names } = record;
+        Self {
+            name: name.clone(),
+            names: names.clone(),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The component path: the canonical ABI, through `wasmtime::component::bindgen!`.
+
+use std::path::Path;
+
+use boundary_kernel::SomeDataStruct;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{CallHook, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{Transformer, TransformerPre, WitRecord};
+use crate::error::{CallError, LoadError, one_line};
+use crate::{Called, Limits, Runtime, Traffic, inspect};
+
+/// Per-store state of a component instance.
+struct ComponentState {
+    /// WASI with nothing granted: no files, no environment, no network, no stdio. It is linked
+    /// so that components built for `wasm32-wasip2` (whose standard library imports WASI)
+    /// instantiate; the default guest imports nothing.
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Entries into guest code during the current call.
+    guest_calls: u32,
+}
+
+impl WasiView for ComponentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A component implementing the `transformer` world, compiled and linked once.
+///
+/// Cloning is cheap and shares the compiled code.
+#[derive(Clone)]
+pub struct ComponentGuest {
+    runtime: Runtime,
+    pre: TransformerPre<ComponentState>,
+}
+
+impl std::fmt::Debug for ComponentGuest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentGuest").finish_non_exhaustive()
+    }
+}
+
+impl ComponentGuest {
+    /// Compiles `bytes` as a component and checks that it implements the `transformer` world.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::NotWasm`] or [`LoadError::WrongKind`] for bytes that are not a component,
+    /// [`LoadError::MissingExport`] or [`LoadError::WrongExportType`] for a component of another
+    /// world, [`LoadError::UnsupportedImport`] for imports other than WASI, and
+    /// [`LoadError::Invalid`] when wasmtime rejects it.
+    pub fn new(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
+        inspect::expect_kind(bytes, inspect::WasmKind::Component)?;
+        let component = Component::new(runtime.engine(), bytes)
+            .map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        check_world(runtime, &component)?;
+
+        let mut linker = Linker::new(runtime.engine());
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        // The world `use`s its record from the `types` interface, so the component imports that
+        // interface for its type alone. There is nothing in it to provide: define it empty.
+        for (name, import) in component.component_type().imports(runtime.engine()) {
+            if inspect::is_type_only(runtime.engine(), &import.ty) {
+                linker.instance(name).map_err(|e| LoadError::Invalid(one_line(&e)))?;
+            }
+        }
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        let pre = TransformerPre::new(pre).map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        Ok(Self {
+            runtime: runtime.clone(),
+            pre,
+        })
+    }
+
+    /// Reads and compiles a component file.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Read`] if the file cannot be read, then as [`ComponentGuest::new`].
+    pub fn from_file(runtime: &Runtime, path: &Path) -> Result<Self, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::new(runtime, &bytes)
+    }
+
+    /// Creates a fresh instance in its own store. Cheap: compilation and linking happened in
+    /// [`ComponentGuest::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Instantiate`] if the component's start-up code traps.
+    pub async fn instantiate(&self) -> Result<ComponentInstance, CallError> {
+        let state = ComponentState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            guest_calls: 0,
+        };
+        let mut store = Store::new(self.runtime.engine(), state);
+        store.call_hook(|mut store, hook| {
+            if matches!(hook, CallHook::CallingWasm) {
+                let calls = &mut store.data_mut().guest_calls;
+                *calls = calls.saturating_add(1);
+            }
+            Ok(())
+        });
+        let bindings = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| CallError::Instantiate(one_line(&e)))?;
+        Ok(ComponentInstance {
+            store,
+            bindings,
+            limits: self.runtime.limits(),
+        })
+    }
+}
+
+/// One instance of a component guest, for many calls.
+///
+/// After a call returns an error other than [`CallError::Guest`], drop the instance: a component
+/// instance that trapped refuses further calls.
+pub struct ComponentInstance {
+    store: Store<ComponentState>,
+    bindings: Transformer,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for ComponentInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentInstance").finish_non_exhaustive()
+    }
+}
+
+impl ComponentInstance {
+    /// Calls the guest's `transform`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::InputTooLarge`] before the call, [`CallError::Trap`] if the guest traps, and
+    /// [`CallError::OutputTooLarge`] if the record it returned is over the output limit.
+    pub async fn transform(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let bytes_in = canonical_size(input);
+        if bytes_in > u64::from(self.limits.max_input_bytes) {
+            return Err(CallError::InputTooLarge {
+                len: bytes_in,
+                max: self.limits.max_input_bytes,
+            });
+        }
+        self.store.data_mut().guest_calls = 0;
+        let output = self
+            .bindings
+            .call_transform(&mut self.store, &WitRecord::from(input))
+            .await
+            .map_err(CallError::from_wasmtime)?;
+        let output = SomeDataStruct::from(output);
+        let bytes_out = canonical_size(&output);
+        self.check_output(bytes_out)?;
+        Ok(Called {
+            value: output,
+            traffic: Traffic {
+                guest_calls: self.store.data().guest_calls,
+                bytes_in,
+                bytes_out,
+            },
+        })
+    }
+
+    /// Calls the guest's `button-text`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ComponentInstance::transform`].
+    pub async fn button_text(&mut self, status: &str) -> Result<Called<String>, CallError> {
+        let bytes_in = status.len() as u64;
+        if bytes_in > u64::from(self.limits.max_input_bytes) {
+            return Err(CallError::InputTooLarge {
+                len: bytes_in,
+                max: self.limits.max_input_bytes,
+            });
+        }
+        self.store.data_mut().guest_calls = 0;
+        let label = self
+            .bindings
+            .call_button_text(&mut self.store, status)
+            .await
+            .map_err(CallError::from_wasmtime)?;
+        let bytes_out = label.len() as u64;
+        self.check_output(bytes_out)?;
+        Ok(Called {
+            value: label,
+            traffic: Traffic {
+                guest_calls: self.store.data().guest_calls,
+                bytes_in,
+                bytes_out,
+            },
+        })
+    }
+
+    fn check_output(&self, len: u64) -> Result<(), CallError> {
+        let max = self.limits.max_output_bytes;
+        if len > u64::from(max) {
+            return Err(CallError::OutputTooLarge {
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+                max,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Bytes a record occupies in guest memory under the canonical ABI: the UTF-8 bytes of every
+/// string, plus a `(ptr, len)` pair of 8 bytes for each element of `names`.
+pub fn canonical_size(record: &SomeDataStruct) -> u64 {
+    let strings: usize = record.name.len() + record.names.iter().map(String::len).sum::<usize>();
+    strings as u64 + 8 * record.names.len() as u64
+}
+
+/// The record's type as [`inspect::describe_type`] writes it.
+const RECORD: &str = "record { name: string, names: list<string> }";
+
+/// Checks the component's imports and exports against the `transformer` world, naming what is
+/// missing or mistyped. Wasmtime's own type check (in `TransformerPre::new`) still runs after.
+fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let engine = runtime.engine();
+    let provided = |name: &str, item: &ComponentItem| name.starts_with("wasi:") || inspect::is_type_only(engine, item);
+    if let Some((name, _)) = ty.imports(engine).find(|(name, import)| !provided(name, &import.ty)) {
+        return Err(LoadError::UnsupportedImport {
+            name: name.to_owned(),
+        });
+    }
+    let world: [(&str, &[&str], &str); 2] = [
+        ("transform", &[RECORD], RECORD),
+        ("button-text", &["string"], "string"),
+    ];
+    for (name, params, result) in world {
+        let expected = format!("func({}) -> {result}", params.join(", "));
+        let found = match ty.get_export(engine, name).map(|export| export.ty) {
+            None => {
+                return Err(LoadError::MissingExport {
+                    name: name.to_owned(),
+                    expected,
+                });
+            }
+            Some(ComponentItem::ComponentFunc(func)) => func,
+            Some(other) => {
+                return Err(LoadError::WrongExportType {
+                    name: name.to_owned(),
+                    expected,
+                    found: inspect::component_item_kind(&other).to_owned(),
+                });
+            }
+        };
+        let found_params: Vec<String> = found.params().map(|(_, t)| inspect::describe_type(&t)).collect();
+        let found_results: Vec<String> = found.results().map(|t| inspect::describe_type(&t)).collect();
+        if found_params != params || found_results != [result] {
+            return Err(LoadError::WrongExportType {
+                name: name.to_owned(),
+                expected,
+                found: inspect::describe_func(&found),
+            });
+        }
+    }
+    Ok(())
+}

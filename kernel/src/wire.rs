@@ -1,0 +1,207 @@
+//! The wire format of the hand-written ptr/len path.
+//!
+//! # The ABI
+//!
+//! A core module that speaks it exports:
+//!
+//! | export | signature | contract |
+//! |---|---|---|
+//! | `memory` | memory | the guest's linear memory |
+//! | `ns_malloc` | `(size: i32, align: i32) -> i32` | allocates `size` bytes aligned to `align`; returns 0 when `align` is not a power of two or the allocation fails; a zero `size` returns a non-null, aligned address that must not be read or written |
+//! | `ns_free` | `(ptr: i32, size: i32, align: i32)` | frees what `ns_malloc(size, align)` returned; ignores 0 and zero sizes |
+//! | `entry_point` | `(ptr: i32, len: i32) -> i32` | reads `postcard(SomeDataStruct)` from `[ptr, ptr+len)`, returns the address of a [`ResultRegion`] over `postcard(Response<SomeDataStruct>)` |
+//! | `button_text` | `(ptr: i32, len: i32) -> i32` | the same, for `postcard(String)` in and `postcard(Response<String>)` out |
+//!
+//! One call, as the host makes it:
+//!
+//! 1. encode the input with [`encode`] and `ns_malloc(len, 1)` a buffer for it;
+//! 2. write the bytes into guest memory and call `entry_point(ptr, len)`;
+//! 3. read the 8-byte [`ResultRegion`] at the returned address (aligned to 4), then the output
+//!    bytes it points at, checking every address and length against the memory size;
+//! 4. decode the output with [`decode_exact`] into a [`Response`];
+//! 5. free the input `(ptr, len, 1)`, the output `(ptr, len, 1)` and the region
+//!    `(ptr, RESULT_SIZE, RESULT_ALIGN)`.
+//!
+//! The output is allocated exactly `len` bytes long, so freeing it with `len` frees it with the
+//! layout it was allocated with. Errors the guest finds in its input travel as `Err` inside the
+//! [`Response`]; the guest never traps on bad bytes.
+//!
+//! # The encoding
+//!
+//! [postcard](https://docs.rs/postcard) 1.x, a stable, documented, serde-based format: integers are
+//! LEB128 varints, a string or a list is its length as a varint followed by its items, a struct is
+//! its fields in order, and an enum is its variant index as a varint followed by its payload.
+
+use serde::{Deserialize, Serialize};
+
+/// Size in bytes of the [`ResultRegion`] that `entry_point` returns.
+pub const RESULT_SIZE: u32 = 8;
+/// Alignment in bytes of the [`ResultRegion`].
+pub const RESULT_ALIGN: u32 = 4;
+
+/// What the guest returns: the value, or the error it found in its input.
+pub type Response<T> = Result<T, GuestError>;
+
+/// An error the guest reports through the ABI. Part of the contract, so it is encoded on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum GuestError {
+    /// The input bytes are not a valid encoding of the expected type.
+    #[error("the guest could not decode its input: {message}")]
+    Decode {
+        /// What the decoder said.
+        message: String,
+    },
+    /// The input decoded, but bytes were left over after it.
+    #[error("the guest found {count} unexpected bytes after its input")]
+    TrailingBytes {
+        /// How many bytes were left over.
+        count: u64,
+    },
+    /// The guest could not encode its output.
+    #[error("the guest could not encode its output: {message}")]
+    Encode {
+        /// What the encoder said.
+        message: String,
+    },
+}
+
+/// The 8 bytes `entry_point` returns the address of: where the output is and how long it is.
+///
+/// Read it as two little-endian `u32`s with [`ResultRegion::from_le_bytes`], never by casting
+/// memory to a struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultRegion {
+    /// Address of the output in guest memory.
+    pub ptr: u32,
+    /// Length of the output in bytes.
+    pub len: u32,
+}
+
+impl ResultRegion {
+    /// Parses the region from its 8 little-endian bytes.
+    pub fn from_le_bytes(bytes: [u8; RESULT_SIZE as usize]) -> Self {
+        let [p0, p1, p2, p3, l0, l1, l2, l3] = bytes;
+        Self {
+            ptr: u32::from_le_bytes([p0, p1, p2, p3]),
+            len: u32::from_le_bytes([l0, l1, l2, l3]),
+        }
+    }
+
+    /// The 8 little-endian bytes of the region.
+    pub fn to_le_bytes(self) -> [u8; RESULT_SIZE as usize] {
+        let [p0, p1, p2, p3] = self.ptr.to_le_bytes();
+        let [l0, l1, l2, l3] = self.len.to_le_bytes();
+        [p0, p1, p2, p3, l0, l1, l2, l3]
+    }
+}
+
+/// Encodes a value in the wire format.
+///
+/// # Errors
+///
+/// Fails only for types serde cannot encode without knowing a length up front; the types of this
+/// crate always encode.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_allocvec(value)
+}
+
+/// Decodes a value that must fill `bytes` exactly.
+///
+/// Lengths inside the encoding are checked against the bytes that remain before anything is
+/// allocated, so a huge length prefix fails instead of reserving memory.
+///
+/// # Errors
+///
+/// [`GuestError::Decode`] when the bytes are not a valid encoding of `T`, and
+/// [`GuestError::TrailingBytes`] when bytes are left over.
+pub fn decode_exact<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, GuestError> {
+    let (value, rest) = postcard::take_from_bytes(bytes).map_err(|e| GuestError::Decode {
+        message: e.to_string(),
+    })?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(GuestError::TrailingBytes {
+            count: rest.len() as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SomeDataStruct;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_example_has_a_known_encoding() {
+        // name3 | 2 names | name1 | name2: every length a one-byte varint.
+        let bytes = encode(&SomeDataStruct::example()).unwrap();
+        assert_eq!(bytes, b"\x05name3\x02\x05name1\x05name2");
+    }
+
+    #[test]
+    fn responses_are_tagged() {
+        let ok: Response<String> = Ok("edit".into());
+        assert_eq!(encode(&ok).unwrap(), b"\x00\x04edit");
+        let err: Response<String> = Err(GuestError::TrailingBytes { count: 3 });
+        assert_eq!(encode(&err).unwrap(), b"\x01\x01\x03");
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = encode(&SomeDataStruct::example()).unwrap();
+        bytes.extend_from_slice(b"xyz");
+        assert_eq!(
+            decode_exact::<SomeDataStruct>(&bytes),
+            Err(GuestError::TrailingBytes { count: 3 })
+        );
+    }
+
+    #[test]
+    fn a_huge_length_prefix_fails_without_allocating() {
+        // A name that claims u32::MAX bytes, followed by nothing.
+        let bytes = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(matches!(
+            decode_exact::<SomeDataStruct>(&bytes),
+            Err(GuestError::Decode { .. })
+        ));
+        // A list that claims u32::MAX names.
+        let bytes = [0x00, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(matches!(
+            decode_exact::<SomeDataStruct>(&bytes),
+            Err(GuestError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_decode_error() {
+        let bytes = [0x02, 0xc3, 0x28, 0x00];
+        assert!(matches!(
+            decode_exact::<SomeDataStruct>(&bytes),
+            Err(GuestError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn result_region_is_little_endian() {
+        let region = ResultRegion { ptr: 0x0102_0304, len: 0x0a0b_0c0d };
+        let bytes = region.to_le_bytes();
+        assert_eq!(bytes, [4, 3, 2, 1, 0x0d, 0x0c, 0x0b, 0x0a]);
+        assert_eq!(ResultRegion::from_le_bytes(bytes), region);
+    }
+
+    proptest! {
+        #[test]
+        fn records_round_trip(name in ".*", names in proptest::collection::vec(".*", 0..20)) {
+            let record = SomeDataStruct { name, names };
+            let bytes = encode(&record).unwrap();
+            prop_assert_eq!(decode_exact::<SomeDataStruct>(&bytes), Ok(record));
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_exact::<SomeDataStruct>(&bytes);
+        }
+    }
+}
