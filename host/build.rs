@@ -67,7 +67,9 @@ fn run() -> Result<(), String> {
         .status()
         .map_err(|e| format!("could not start cargo to build the guests: {e}"))?;
     if !status.success() {
-        return Err(format!("building the guests failed ({status}); see the output above"));
+        return Err(format!(
+            "building the guests failed ({status}); see the output above"
+        ));
     }
 
     let built = target_dir.join(WASM_TARGET).join(GUEST_PROFILE);

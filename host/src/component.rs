@@ -69,7 +69,9 @@ impl ComponentGuest {
         // interface for its type alone. There is nothing in it to provide: define it empty.
         for (name, import) in component.component_type().imports(runtime.engine()) {
             if inspect::is_type_only(runtime.engine(), &import.ty) {
-                linker.instance(name).map_err(|e| LoadError::Invalid(one_line(&e)))?;
+                linker
+                    .instance(name)
+                    .map_err(|e| LoadError::Invalid(one_line(&e)))?;
             }
         }
         let pre = linker
@@ -239,8 +241,13 @@ const RECORD: &str = "record { name: string, names: list<string> }";
 fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError> {
     let ty = component.component_type();
     let engine = runtime.engine();
-    let provided = |name: &str, item: &ComponentItem| name.starts_with("wasi:") || inspect::is_type_only(engine, item);
-    if let Some((name, _)) = ty.imports(engine).find(|(name, import)| !provided(name, &import.ty)) {
+    let provided = |name: &str, item: &ComponentItem| {
+        name.starts_with("wasi:") || inspect::is_type_only(engine, item)
+    };
+    if let Some((name, _)) = ty
+        .imports(engine)
+        .find(|(name, import)| !provided(name, &import.ty))
+    {
         return Err(LoadError::UnsupportedImport {
             name: name.to_owned(),
         });
@@ -267,8 +274,14 @@ fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError
                 });
             }
         };
-        let found_params: Vec<String> = found.params().map(|(_, t)| inspect::describe_type(&t)).collect();
-        let found_results: Vec<String> = found.results().map(|t| inspect::describe_type(&t)).collect();
+        let found_params: Vec<String> = found
+            .params()
+            .map(|(_, t)| inspect::describe_type(&t))
+            .collect();
+        let found_results: Vec<String> = found
+            .results()
+            .map(|t| inspect::describe_type(&t))
+            .collect();
         if found_params != params || found_results != [result] {
             return Err(LoadError::WrongExportType {
                 name: name.to_owned(),

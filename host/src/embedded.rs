@@ -1,7 +1,8 @@
 //! The default guests, built by `build.rs` from `guest/` and embedded in the binary.
 
 /// The `transformer` component built from `guest/component`: no imports, two exports.
-pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/transformer.component.wasm"));
+pub const COMPONENT: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/transformer.component.wasm"));
 
 /// The ptr/len core module built from `guest/raw`.
 pub const CORE_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/transformer.core.wasm"));

@@ -94,7 +94,9 @@ pub enum CallError {
         size: u32,
     },
     /// A guest-returned range does not lie inside guest memory.
-    #[error("the guest returned {what} at {ptr:#x} with length {len}, outside its {memory_size}-byte memory")]
+    #[error(
+        "the guest returned {what} at {ptr:#x} with length {len}, outside its {memory_size}-byte memory"
+    )]
     OutOfBounds {
         /// Which value.
         what: &'static str,

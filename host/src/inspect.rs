@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use wasmparser::Parser;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, types::Type};
-use wasmparser::Parser;
 use wasmtime::{ExternType, Module};
 
 use crate::Runtime;
@@ -33,7 +33,12 @@ impl WasmKind {
             Ok(Self::CoreModule)
         } else {
             Err(LoadError::NotWasm {
-                found: bytes.iter().take(8).flat_map(|b| b.escape_ascii()).map(char::from).collect::<String>(),
+                found: bytes
+                    .iter()
+                    .take(8)
+                    .flat_map(|b| b.escape_ascii())
+                    .map(char::from)
+                    .collect::<String>(),
             })
         }
     }
@@ -105,10 +110,11 @@ impl Inspection {
                 let component = Component::new(runtime.engine(), bytes).map_err(invalid)?;
                 let ty = component.component_type();
                 let engine = runtime.engine();
-                let item = |(name, ext): (&str, wasmtime::component::types::ComponentExtern<'_>)| Item {
-                    name: name.to_owned(),
-                    ty: describe_item(&ext.ty),
-                };
+                let item =
+                    |(name, ext): (&str, wasmtime::component::types::ComponentExtern<'_>)| Item {
+                        name: name.to_owned(),
+                        ty: describe_item(&ext.ty),
+                    };
                 let imports = ty.imports(engine).map(item).collect();
                 let exports = ty.exports(engine).map(item).collect();
                 (imports, exports, Some(print_wit(bytes)?))
@@ -172,11 +178,17 @@ impl fmt::Display for Inspection {
 ///
 /// [`LoadError::Invalid`] when the bytes are not a component wit-component can decode.
 pub fn print_wit(bytes: &[u8]) -> Result<String, LoadError> {
-    let invalid = |e: anyhow::Error| LoadError::Invalid(format!("cannot decode the component's WIT: {e:#}"));
+    let invalid =
+        |e: anyhow::Error| LoadError::Invalid(format!("cannot decode the component's WIT: {e:#}"));
     let decoded = wit_component::decode(bytes).map_err(invalid)?;
     let main = decoded.package();
     let resolve = decoded.resolve();
-    let nested: Vec<_> = resolve.packages.iter().map(|(id, _)| id).filter(|id| *id != main).collect();
+    let nested: Vec<_> = resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != main)
+        .collect();
     let mut printer = wit_component::WitPrinter::default();
     printer.emit_docs(false);
     printer.print(resolve, main, &nested).map_err(invalid)?;
@@ -189,7 +201,8 @@ pub fn print_wit(bytes: &[u8]) -> Result<String, LoadError> {
 ///
 /// [`LoadError::Invalid`] when the bytes do not parse.
 pub fn print_wat(bytes: &[u8]) -> Result<String, LoadError> {
-    wasmprinter::print_bytes(bytes).map_err(|e| LoadError::Invalid(format!("cannot print the text format: {e:#}")))
+    wasmprinter::print_bytes(bytes)
+        .map_err(|e| LoadError::Invalid(format!("cannot print the text format: {e:#}")))
 }
 
 /// A component import or export, in WIT-like syntax.

@@ -26,8 +26,11 @@ pub mod embedded;
 mod error;
 pub mod inspect;
 pub mod raw;
+pub mod serve;
 
-pub use boundary_kernel::{SomeDataStruct, button_text as native_button_text, transform as native_transform};
+pub use boundary_kernel::{
+    SomeDataStruct, button_text as native_button_text, transform as native_transform,
+};
 pub use component::{ComponentGuest, ComponentInstance};
 pub use error::{CallError, LoadError};
 pub use raw::{RawGuest, RawInstance};

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use boundary_host::inspect::{Inspection, WasmKind, print_wat};
 use boundary_host::{
-    CallError, Called, ComponentGuest, LoadError, RawGuest, Runtime, SomeDataStruct, Traffic, embedded,
+    CallError, Called, ComponentGuest, LoadError, RawGuest, Runtime, SomeDataStruct, Traffic,
+    embedded,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -83,6 +84,17 @@ enum Command {
         #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
         calls: u32,
     },
+    /// Serve the to-do web app from web/dist, its JSON API, and server-side transforms.
+    ///
+    /// Build the app first with `just web`; `just serve` does both.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The built web app to serve.
+        #[arg(long, default_value = "web/dist")]
+        dist: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,14 +165,23 @@ fn report(error: &anyhow::Error, code: u8) -> ExitCode {
 async fn dispatch(command: Command) -> Result<(), Failure> {
     let runtime = Runtime::new(Default::default())?;
     match command {
-        Command::Run { path, guest, input } => run(&runtime, path, guest.as_deref(), input.as_deref()).await,
-        Command::ButtonText { status, path, guest } => {
-            button_text(&runtime, path, guest.as_deref(), &status).await
+        Command::Run { path, guest, input } => {
+            run(&runtime, path, guest.as_deref(), input.as_deref()).await
         }
-        Command::Inspect { file, wat, write_guests } => {
-            inspect(&runtime, file.as_deref(), wat, write_guests.as_deref())
-        }
+        Command::ButtonText {
+            status,
+            path,
+            guest,
+        } => button_text(&runtime, path, guest.as_deref(), &status).await,
+        Command::Inspect {
+            file,
+            wat,
+            write_guests,
+        } => inspect(&runtime, file.as_deref(), wat, write_guests.as_deref()),
         Command::Demo { calls } => demo(&runtime, calls).await,
+        Command::Serve { addr, dist } => boundary_host::serve::run(runtime, addr, &dist)
+            .await
+            .map_err(|e| Failure::Input(e.into())),
     }
 }
 
@@ -174,8 +195,10 @@ impl Guests {
     fn load(runtime: &Runtime, path: PathArg, file: Option<&Path>) -> Result<Self, Failure> {
         let custom = match file {
             Some(file) => {
-                let bytes = std::fs::read(file)
-                    .map_err(|source| LoadError::Read { path: file.to_owned(), source })?;
+                let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
+                    path: file.to_owned(),
+                    source,
+                })?;
                 let kind = WasmKind::detect(&bytes).context_of(file.display())?;
                 Some((file, bytes, kind))
             }
@@ -191,11 +214,17 @@ impl Guests {
         if let Some((file, _, kind)) = &custom
             && !wants(*kind)
         {
-            let needed = if path == PathArg::Raw { "core module" } else { "component" };
+            let needed = if path == PathArg::Raw {
+                "core module"
+            } else {
+                "component"
+            };
             return Err(Failure::Input(anyhow!(
                 "{}: --path {} needs a {needed}, but this is a {kind}",
                 file.display(),
-                path.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default(),
+                path.to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default(),
             )));
         }
         let bytes_for = |kind: WasmKind, embedded: &'static [u8]| match &custom {
@@ -208,13 +237,21 @@ impl Guests {
         };
         let component = if wants(WasmKind::Component) {
             let (file, bytes) = bytes_for(WasmKind::Component, embedded::COMPONENT);
-            Some(runtime.component(bytes).context_of(context(file, WasmKind::Component))?)
+            Some(
+                runtime
+                    .component(bytes)
+                    .context_of(context(file, WasmKind::Component))?,
+            )
         } else {
             None
         };
         let raw = if wants(WasmKind::CoreModule) {
             let (file, bytes) = bytes_for(WasmKind::CoreModule, embedded::CORE_MODULE);
-            Some(runtime.raw(bytes).context_of(context(file, WasmKind::CoreModule))?)
+            Some(
+                runtime
+                    .raw(bytes)
+                    .context_of(context(file, WasmKind::CoreModule))?,
+            )
         } else {
             None
         };
@@ -249,7 +286,9 @@ fn read_input(input: Option<&Path>) -> Result<SomeDataStruct, Failure> {
         )));
     }
     serde_json::from_slice(&bytes)
-        .with_context(|| format!("{name} is not a record {{\"name\": string, \"names\": [string]}}"))
+        .with_context(|| {
+            format!("{name} is not a record {{\"name\": string, \"names\": [string]}}")
+        })
         .map_err(Failure::Input)
 }
 
@@ -270,7 +309,9 @@ async fn run(
         let out = raw.instantiate().await?.transform(&record).await;
         outputs.push(("raw", out.context_of("raw path")?.value));
     }
-    let (first_path, first) = outputs.first().ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
+    let (first_path, first) = outputs
+        .first()
+        .ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
     for (other_path, other) in &outputs[1..] {
         if other != first {
             return Err(Failure::Guest(anyhow!(
@@ -278,7 +319,9 @@ async fn run(
             )));
         }
     }
-    let json = serde_json::to_string(first).context("cannot print the output").map_err(Failure::Guest)?;
+    let json = serde_json::to_string(first)
+        .context("cannot print the output")
+        .map_err(Failure::Guest)?;
     println!("{json}");
     Ok(())
 }
@@ -299,7 +342,9 @@ async fn button_text(
         let out = raw.instantiate().await?.button_text(status).await;
         labels.push(("raw", out.context_of("raw path")?.value));
     }
-    let (first_path, first) = labels.first().ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
+    let (first_path, first) = labels
+        .first()
+        .ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
     for (other_path, other) in &labels[1..] {
         if other != first {
             return Err(Failure::Guest(anyhow!(
@@ -332,13 +377,21 @@ fn inspect(
     }
     let targets: Vec<(String, Vec<u8>)> = match file {
         Some(file) => {
-            let bytes = std::fs::read(file)
-                .map_err(|source| LoadError::Read { path: file.to_owned(), source })?;
+            let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
+                path: file.to_owned(),
+                source,
+            })?;
             vec![(file.display().to_string(), bytes)]
         }
         None => vec![
-            (format!("embedded {}", embedded::COMPONENT_FILE_NAME), embedded::COMPONENT.to_vec()),
-            (format!("embedded {}", embedded::CORE_MODULE_FILE_NAME), embedded::CORE_MODULE.to_vec()),
+            (
+                format!("embedded {}", embedded::COMPONENT_FILE_NAME),
+                embedded::COMPONENT.to_vec(),
+            ),
+            (
+                format!("embedded {}", embedded::CORE_MODULE_FILE_NAME),
+                embedded::CORE_MODULE.to_vec(),
+            ),
         ],
     };
     let mut stdout = io::stdout().lock();
@@ -378,17 +431,26 @@ async fn demo(runtime: &Runtime, calls: u32) -> Result<(), Failure> {
     println!("Input contract: {input:?}");
     println!();
 
-    let component = runtime.component(embedded::COMPONENT).context_of("embedded component")?;
-    let raw = runtime.raw(embedded::CORE_MODULE).context_of("embedded core module")?;
+    let component = runtime
+        .component(embedded::COMPONENT)
+        .context_of("embedded component")?;
+    let raw = runtime
+        .raw(embedded::CORE_MODULE)
+        .context_of("embedded core module")?;
 
     let native = boundary_host::native_transform(input.clone());
     let native_time = time_calls(calls, || {
-        std::hint::black_box(boundary_host::native_transform(std::hint::black_box(input.clone())));
+        std::hint::black_box(boundary_host::native_transform(std::hint::black_box(
+            input.clone(),
+        )));
     });
 
     println!("== component path (canonical ABI: wit-bindgen guest, wasmtime bindgen! host)");
     let mut instance = component.instantiate().await?;
-    let first = instance.transform(&input).await.context_of("component path")?;
+    let first = instance
+        .transform(&input)
+        .await
+        .context_of("component path")?;
     print_walkthrough(&first);
     let component_time = time_async_calls(calls, async || instance.transform(&input).await).await?;
 
@@ -408,18 +470,40 @@ async fn demo(runtime: &Runtime, calls: u32) -> Result<(), Failure> {
     }
     println!("  identical output from native Rust, the component and the raw module");
     for status in ["PENDING", "DONE", "archived"] {
-        let c = component.instantiate().await?.button_text(status).await.context_of("component path")?;
-        let r = raw.instantiate().await?.button_text(status).await.context_of("raw path")?;
+        let c = component
+            .instantiate()
+            .await?
+            .button_text(status)
+            .await
+            .context_of("component path")?;
+        let r = raw
+            .instantiate()
+            .await?
+            .button_text(status)
+            .await
+            .context_of("raw path")?;
         if c.value != r.value {
-            return Err(Failure::Guest(anyhow!("button-text({status:?}) differs: {:?} vs {:?}", c.value, r.value)));
+            return Err(Failure::Guest(anyhow!(
+                "button-text({status:?}) differs: {:?} vs {:?}",
+                c.value,
+                r.value
+            )));
         }
         println!("  button-text({status:?}) = {:?} on both paths", c.value);
     }
     println!();
     println!("== median time per transform, {calls} calls on one instance");
     println!("  native Rust: {:>10}", fmt_duration(native_time));
-    println!("  component:   {:>10}  ({:.1}x native)", fmt_duration(component_time), ratio(component_time, native_time));
-    println!("  raw:         {:>10}  ({:.1}x native)", fmt_duration(raw_time), ratio(raw_time, native_time));
+    println!(
+        "  component:   {:>10}  ({:.1}x native)",
+        fmt_duration(component_time),
+        ratio(component_time, native_time)
+    );
+    println!(
+        "  raw:         {:>10}  ({:.1}x native)",
+        fmt_duration(raw_time),
+        ratio(raw_time, native_time)
+    );
     if cfg!(debug_assertions) {
         println!("  (a debug build of the host: wasmtime is optimised, this binary's glue is not)");
     }
@@ -427,9 +511,15 @@ async fn demo(runtime: &Runtime, calls: u32) -> Result<(), Failure> {
 }
 
 fn print_walkthrough(called: &Called<SomeDataStruct>) {
-    let Traffic { guest_calls, bytes_in, bytes_out } = called.traffic;
+    let Traffic {
+        guest_calls,
+        bytes_in,
+        bytes_out,
+    } = called.traffic;
     println!("Output contract: {:?}", called.value);
-    println!("  guest calls: {guest_calls}; bytes copied into the guest: {bytes_in}; out of it: {bytes_out}");
+    println!(
+        "  guest calls: {guest_calls}; bytes copied into the guest: {bytes_in}; out of it: {bytes_out}"
+    );
     println!();
 }
 

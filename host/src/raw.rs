@@ -140,11 +140,21 @@ impl RawGuest {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or(CallError::MissingExport("memory"))?;
-        let ns_malloc = instance.get_typed_func(&mut store, "ns_malloc").map_err(lookup)?;
-        let ns_free = instance.get_typed_func(&mut store, "ns_free").map_err(lookup)?;
-        let entry_point = instance.get_typed_func(&mut store, "entry_point").map_err(lookup)?;
+        let ns_malloc = instance
+            .get_typed_func(&mut store, "ns_malloc")
+            .map_err(lookup)?;
+        let ns_free = instance
+            .get_typed_func(&mut store, "ns_free")
+            .map_err(lookup)?;
+        let entry_point = instance
+            .get_typed_func(&mut store, "entry_point")
+            .map_err(lookup)?;
         let button_text = if self.has_button_text {
-            Some(instance.get_typed_func(&mut store, BUTTON_TEXT.0).map_err(lookup)?)
+            Some(
+                instance
+                    .get_typed_func(&mut store, BUTTON_TEXT.0)
+                    .map_err(lookup)?,
+            )
         } else {
             None
         };
@@ -228,7 +238,10 @@ impl RawInstance {
     /// [`CallError::MissingExport`] if the module has no `button_text`; otherwise as
     /// [`RawInstance::transform`].
     pub async fn button_text(&mut self, status: &str) -> Result<Called<String>, CallError> {
-        let func = self.button_text.clone().ok_or(CallError::MissingExport("button_text"))?;
+        let func = self
+            .button_text
+            .clone()
+            .ok_or(CallError::MissingExport("button_text"))?;
         let bytes = wire::encode(status).map_err(|e| CallError::Decode(e.to_string()))?;
         self.exchange(func, &bytes).await
     }
@@ -318,7 +331,12 @@ impl RawInstance {
     }
 
     /// `[ptr, ptr + len)` as a range into guest memory, if it lies inside the memory as it is now.
-    fn guest_range(&self, what: &'static str, ptr: u32, len: u32) -> Result<Range<usize>, CallError> {
+    fn guest_range(
+        &self,
+        what: &'static str,
+        ptr: u32,
+        len: u32,
+    ) -> Result<Range<usize>, CallError> {
         let memory_size = self.memory.data_size(&self.store);
         let out_of_bounds = || CallError::OutOfBounds {
             what,

@@ -185,7 +185,10 @@ mod tests {
 
     #[test]
     fn result_region_is_little_endian() {
-        let region = ResultRegion { ptr: 0x0102_0304, len: 0x0a0b_0c0d };
+        let region = ResultRegion {
+            ptr: 0x0102_0304,
+            len: 0x0a0b_0c0d,
+        };
         let bytes = region.to_le_bytes();
         assert_eq!(bytes, [4, 3, 2, 1, 0x0d, 0x0c, 0x0b, 0x0a]);
         assert_eq!(ResultRegion::from_le_bytes(bytes), region);

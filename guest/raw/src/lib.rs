@@ -20,8 +20,8 @@
 use std::alloc::{self, Layout};
 use std::ptr;
 
-use boundary_kernel::wire::{self, GuestError, Response};
 use boundary_kernel::SomeDataStruct;
+use boundary_kernel::wire::{self, GuestError, Response};
 
 /// The result region as the guest lays it out: the output's address, then its length.
 ///
@@ -97,8 +97,7 @@ pub unsafe extern "C" fn ns_free(ptr: *mut u8, size: usize, align: usize) {
 pub unsafe extern "C" fn entry_point(ptr: *const u8, len: usize) -> *mut WasmSlice {
     // SAFETY: forwarded from this function's contract.
     let input = unsafe { input_bytes(ptr, len) };
-    let response =
-        wire::decode_exact::<SomeDataStruct>(input).map(boundary_kernel::transform);
+    let response = wire::decode_exact::<SomeDataStruct>(input).map(boundary_kernel::transform);
     respond(&response)
 }
 
@@ -172,7 +171,11 @@ mod tests {
         unsafe {
             ns_free(buf, input.len(), 1);
             ns_free(out, len, 1);
-            ns_free(region.cast(), size_of::<WasmSlice>(), align_of::<WasmSlice>());
+            ns_free(
+                region.cast(),
+                size_of::<WasmSlice>(),
+                align_of::<WasmSlice>(),
+            );
         }
         output
     }
@@ -190,7 +193,11 @@ mod tests {
 
     #[test]
     fn button_text_labels_each_status() {
-        for (status, label) in [("PENDING", "edit"), ("done", "delete"), ("x", "an error has occurred")] {
+        for (status, label) in [
+            ("PENDING", "edit"),
+            ("done", "delete"),
+            ("x", "an error has occurred"),
+        ] {
             let output = call(button_text, &wire::encode(status).unwrap());
             let response: Response<String> = wire::decode_exact(&output).unwrap();
             assert_eq!(response, Ok(label.to_owned()));
@@ -199,7 +206,12 @@ mod tests {
 
     #[test]
     fn garbage_comes_back_as_an_error_value() {
-        for input in [&b""[..], b"\xff\xff\xff\xff\x0f", b"\x02\xc3\x28\x00", b"\x00\x00extra"] {
+        for input in [
+            &b""[..],
+            b"\xff\xff\xff\xff\x0f",
+            b"\x02\xc3\x28\x00",
+            b"\x00\x00extra",
+        ] {
             let output = call(entry_point, input);
             let response: Response<SomeDataStruct> = wire::decode_exact(&output).unwrap();
             assert!(response.is_err(), "input {input:?} gave {response:?}");

@@ -1,0 +1,64 @@
+# wasm-boundary: the menu. Logic lives in Rust (the `boundary` binary) and in web/package.json.
+
+cargo := env_var_or_default("CARGO", "cargo")
+npm := env_var_or_default("NPM", "npm")
+boundary := cargo + " run --quiet -p boundary-host --"
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Build both guests (embedded by the host's build script), the host, and the web app.
+[group('build')]
+build-all: build web
+
+# Build the guests and the host binary.
+[group('build')]
+build:
+    {{cargo}} build -p boundary-host
+
+# Write the embedded guests to web/wasm/, transpile with jco, and build web/dist.
+[group('build')]
+web:
+    {{boundary}} inspect --write-guests web/wasm
+    {{npm}} --prefix web ci --no-audit --no-fund
+    {{npm}} --prefix web run build
+
+# Run the chapter's walk-through: both paths on the example.
+[group('run')]
+demo:
+    {{boundary}} demo
+
+# Print the exports of both embedded guests (the seed's wasm-trace).
+[group('run')]
+trace:
+    {{boundary}} inspect
+
+# Build what is missing and serve the web app on http://127.0.0.1:8080.
+[group('run')]
+serve: web
+    {{boundary}} serve --addr 127.0.0.1:8080
+
+# Run every test: Rust (unit, property, CLI), then the web's Node and browser tests.
+[group('check')]
+test: test-rust test-web
+
+# Rust tests only.
+[group('check')]
+test-rust:
+    {{cargo}} test --workspace
+
+# Node tests and the headless-Chromium tests (needs /usr/bin/chromium).
+[group('check')]
+test-web: build web
+    {{npm}} --prefix web test
+
+# Format all Rust code.
+[group('check')]
+fmt:
+    {{cargo}} fmt --all
+
+# Clippy over the workspace, warnings denied.
+[group('check')]
+lint:
+    {{cargo}} clippy --workspace --all-targets -- -D warnings
