@@ -1,0 +1,260 @@
+/**
+ * The browser's two paths, run in Node on the cases of the Rust differential tests
+ * (host/tests/all/differential.rs): jco's bindings over the component, and the hand-written
+ * TypeScript ptr/len module over the core module. Both must give the record the contract
+ * specifies, and the same record as each other.
+ */
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { before, describe, test } from 'node:test';
+
+import { parse } from '@bytecodealliance/jco';
+
+import { instantiateComponent, type ComponentGuest, type SomeDataStruct } from '../src/component';
+import { AbiError, GuestError, RawGuest } from '../src/raw/guest';
+import {
+  decodeRecordResponse,
+  decodeStringResponse,
+  encodeRecord,
+  encodeString,
+} from '../src/raw/postcard';
+
+const web = new URL('../', import.meta.url);
+
+async function compile(relative: string): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(await readFile(new URL(relative, web)));
+}
+
+let component: ComponentGuest;
+let raw: RawGuest;
+
+before(async () => {
+  component = await instantiateComponent(async (path) => compile(`src/generated/${path}`));
+  raw = await RawGuest.instantiate(await compile('wasm/transformer.core.wasm'));
+});
+
+/** What the WIT contract says `transform` returns. */
+function expected(input: SomeDataStruct): SomeDataStruct {
+  return { name: input.name, names: [...input.names, 'new name'] };
+}
+
+const example: SomeDataStruct = { name: 'name3', names: ['name1', 'name2'] };
+
+const records: [string, SomeDataStruct][] = [
+  ['the seed example', example],
+  ['empty name and names', { name: '', names: [] }],
+  ['empty strings in names', { name: '', names: ['', '', ''] }],
+  ['non-ASCII and 4-byte UTF-8', { name: 'Grüße, 世界 🦀', names: ['𝄞', 'é', '\u0000'] }],
+  [
+    '10,000 names',
+    { name: 'many', names: Array.from({ length: 10_000 }, (_, i) => `name-${String(i).padStart(5, '0')}`) },
+  ],
+  ['a 1 MiB name of 2-byte characters', { name: 'é'.repeat(512 * 1024), names: ['x'] }],
+  ['a 1 MiB ASCII name', { name: 'x'.repeat(1 << 20), names: [] }],
+  // A name whose UTF-8 length needs a 3-byte varint, and emoji that are surrogate pairs in JS.
+  ['20,000 emoji', { name: '😀'.repeat(20_000), names: ['🦀'.repeat(3)] }],
+];
+
+describe('transform', () => {
+  for (const [label, input] of records) {
+    test(label, () => {
+      const want = expected(input);
+      const viaComponent = component.transform(input);
+      const viaRaw = raw.transform(input);
+      assert.deepEqual(viaComponent, want, 'jco component');
+      assert.deepEqual(viaRaw, want, 'TypeScript ptr/len');
+      assert.deepEqual(viaRaw, viaComponent, 'the two paths agree');
+    });
+  }
+
+  test('instances are reused across calls without leaking', () => {
+    const input = { name: 'é'.repeat(64 * 1024), names: ['a', 'b'] };
+    raw.transform(input);
+    const memory = (raw as unknown as { exports: { memory: WebAssembly.Memory } }).exports.memory;
+    const size = memory.buffer.byteLength;
+    for (let i = 0; i < 200; i++) assert.deepEqual(raw.transform(input), expected(input));
+    // 200 calls of ~128 KiB each would need 25 MiB if nothing were freed.
+    assert.equal(memory.buffer.byteLength, size, 'guest memory did not grow');
+  });
+});
+
+describe('button-text', () => {
+  const cases: [string, string][] = [
+    ['PENDING', 'edit'],
+    ['pending', 'edit'],
+    ['Pending', 'edit'],
+    ['DONE', 'delete'],
+    ['done', 'delete'],
+    ['dOnE', 'delete'],
+    ['', 'an error has occurred'],
+    ['PENDING!', 'an error has occurred'],
+    [' DONE', 'an error has occurred'],
+    ['ǅONE', 'an error has occurred'],
+    ['🦀', 'an error has occurred'],
+  ];
+  for (const [status, label] of cases) {
+    test(JSON.stringify(status), () => {
+      assert.equal(component.buttonText(status), label, 'jco component');
+      assert.equal(raw.buttonText(status), label, 'TypeScript ptr/len');
+    });
+  }
+});
+
+describe('the postcard encoding matches kernel/src/wire.rs', () => {
+  const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+  test('the example has the documented encoding', () => {
+    assert.deepEqual(encodeRecord(example), bytes('\x05name3\x02\x05name1\x05name2'));
+  });
+
+  test('lengths are LEB128 varints', () => {
+    const enc = encodeString('a'.repeat(300));
+    assert.deepEqual([...enc.subarray(0, 2)], [0xac, 0x02]); // 300 = 0b10_0101100
+    assert.equal(enc.length, 302);
+    assert.deepEqual([...encodeString('é')], [2, 0xc3, 0xa9]);
+    assert.deepEqual([...encodeString('😀')], [4, 0xf0, 0x9f, 0x98, 0x80]);
+  });
+
+  test('responses are tagged Ok = 0, Err = 1', () => {
+    assert.deepEqual(decodeStringResponse(bytes('\x00\x04edit')), { ok: true, value: 'edit' });
+    assert.deepEqual(decodeStringResponse(bytes('\x01\x01\x03')), {
+      ok: false,
+      error: { kind: 'trailing-bytes', count: 3n },
+    });
+    assert.deepEqual(decodeStringResponse(bytes('\x01\x00\x02no')), {
+      ok: false,
+      error: { kind: 'decode', message: 'no' },
+    });
+  });
+
+  test('bad output bytes are refused', () => {
+    for (const bad of ['', '\x02', '\x00\x05edit', '\x00\x04edit!', '\x01\x03', '\x00\x02\xc3\x28']) {
+      assert.throws(() => decodeStringResponse(bytes(bad)), { name: 'PostcardError' }, JSON.stringify(bad));
+    }
+    // A list that claims more names than there are bytes left.
+    assert.throws(() => decodeRecordResponse(bytes('\x00\x00\xff\xff\x03')), { name: 'PostcardError' });
+  });
+});
+
+describe('garbage input reaches the guest and comes back as its Err', () => {
+  const cases: [string, number[], string][] = [
+    ['no bytes at all', [], 'decode'],
+    ['a name claiming u32::MAX bytes', [0xff, 0xff, 0xff, 0xff, 0x0f], 'decode'],
+    ['a list claiming u32::MAX names', [0x00, 0xff, 0xff, 0xff, 0xff, 0x0f], 'decode'],
+    ['invalid UTF-8', [0x02, 0xc3, 0x28, 0x00], 'decode'],
+  ];
+  for (const [label, input, kind] of cases) {
+    test(label, () => {
+      const response = raw.transformBytes(Uint8Array.from(input));
+      assert.equal(response.ok, false);
+      assert.equal(!response.ok && response.error.kind, kind);
+    });
+  }
+
+  test('trailing bytes are counted', () => {
+    const input = new Uint8Array([...encodeRecord(example), 0x78, 0x79, 0x7a]);
+    assert.deepEqual(raw.transformBytes(input), {
+      ok: false,
+      error: { kind: 'trailing-bytes', count: 3n },
+    });
+  });
+
+  test('the instance still works afterwards', () => {
+    assert.deepEqual(raw.transform(example), expected(example));
+  });
+
+  test('an Err response surfaces as a typed GuestError', () => {
+    // button_text fed a record's 19 bytes: `\x05name3` is a string, the other 13 are trailing.
+    const out = decodeStringResponse(raw.call('button_text', encodeRecord(example)));
+    assert.deepEqual(out, { ok: false, error: { kind: 'trailing-bytes', count: 13n } });
+    assert.match(new GuestError({ kind: 'trailing-bytes', count: 13n }).message, /13 unexpected bytes/);
+  });
+});
+
+describe('limits', () => {
+  test('an input over the cap is refused before the guest is called', async () => {
+    const small = await RawGuest.instantiate(await compile('wasm/transformer.core.wasm'), {
+      maxInputBytes: 64,
+      maxOutputBytes: 1 << 20,
+    });
+    assert.deepEqual(small.transform({ name: 'x'.repeat(60), names: [] }).name.length, 60);
+    assert.throws(
+      () => small.transform({ name: 'x'.repeat(70), names: [] }),
+      (e: unknown) => e instanceof AbiError && e.code === 'input-too-large',
+    );
+    // Refused before the call: the instance is still good.
+    assert.equal(small.buttonText('DONE'), 'delete');
+  });
+
+  test('an output over the cap is refused before it is copied', async () => {
+    const small = await RawGuest.instantiate(await compile('wasm/transformer.core.wasm'), {
+      maxInputBytes: 1 << 20,
+      maxOutputBytes: 64,
+    });
+    // Output: Ok tag (1) + name (1 + 52) + list length (1) + "new name" (1 + 8) = 64 bytes.
+    assert.equal(small.transform({ name: 'x'.repeat(52), names: [] }).names.length, 1);
+    assert.throws(
+      () => small.transform({ name: 'x'.repeat(53), names: [] }),
+      (e: unknown) => e instanceof AbiError && e.code === 'output-too-large',
+    );
+  });
+});
+
+/**
+ * Guests that break the ABI, written in WAT: the TypeScript module must refuse what they return
+ * with a typed error instead of reading outside memory or trusting a huge length.
+ */
+describe('a guest that breaks the ABI is caught', () => {
+  async function evil(entryBody: string, data = ''): Promise<RawGuest> {
+    const wat = `(module
+      (memory (export "memory") 1)
+      (global $next (mut i32) (i32.const 1024))
+      (func (export "ns_malloc") (param $size i32) (param $align i32) (result i32)
+        (local $p i32)
+        (local.set $p (global.get $next))
+        (global.set $next (i32.add (global.get $next) (i32.add (local.get $size) (i32.const 8))))
+        (local.get $p))
+      (func (export "ns_free") (param i32 i32 i32))
+      (func (export "entry_point") (param $ptr i32) (param $len i32) (result i32) ${entryBody})
+      ${data})`;
+    return RawGuest.instantiate(await WebAssembly.compile(new Uint8Array(await parse(wat))));
+  }
+  const region = (ptr: number, len: number) =>
+    `(data (i32.const 16) "${[ptr, len]
+      .flatMap((v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24])
+      .map((b) => `\\${b.toString(16).padStart(2, '0')}`)
+      .join('')}")`;
+
+  const cases: [string, string, string, string][] = [
+    ['a region outside memory', '(i32.const 65532)', '', 'out-of-bounds'],
+    ['a region at a negative (huge) address', '(i32.const -8)', '', 'out-of-bounds'],
+    ['a misaligned region', '(i32.const 18)', '', 'misaligned'],
+    ['an output past the end of memory', '(i32.const 16)', region(65000, 1000), 'out-of-bounds'],
+    ['an output over the length cap', '(i32.const 16)', region(0, 0xffff_ffff), 'output-too-large'],
+    ['an output that is not a response', '(i32.const 16)', region(16, 8), 'decode'],
+    ['a trap', 'unreachable', '', 'trap'],
+  ];
+  for (const [label, body, data, code] of cases) {
+    test(label, async () => {
+      const guest = await evil(body, data);
+      assert.throws(
+        () => guest.transform(example),
+        (e: unknown) => e instanceof AbiError && e.code === code,
+      );
+      // A guest that broke the ABI once is not called again.
+      assert.throws(
+        () => guest.transform(example),
+        (e: unknown) => e instanceof AbiError && e.code === 'poisoned',
+      );
+    });
+  }
+
+  test('a module without button_text says so', async () => {
+    const guest = await evil('(i32.const 16)', region(0, 0));
+    assert.throws(
+      () => guest.buttonText('DONE'),
+      (e: unknown) => e instanceof AbiError && e.code === 'missing-export',
+    );
+  });
+});
