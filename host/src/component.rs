@@ -252,12 +252,12 @@ fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError
             name: name.to_owned(),
         });
     }
-    let world: [(&str, &[&str], &str); 2] = [
-        ("transform", &[RECORD], RECORD),
-        ("button-text", &["string"], "string"),
+    let world: [(&str, (&str, &str), &str); 2] = [
+        ("transform", ("input", RECORD), RECORD),
+        ("button-text", ("status", "string"), "string"),
     ];
-    for (name, params, result) in world {
-        let expected = format!("func({}) -> {result}", params.join(", "));
+    for (name, (param_name, param), result) in world {
+        let expected = format!("func({param_name}: {param}) -> {result}");
         let found = match ty.get_export(engine, name).map(|export| export.ty) {
             None => {
                 return Err(LoadError::MissingExport {
@@ -282,7 +282,7 @@ fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError
             .results()
             .map(|t| inspect::describe_type(&t))
             .collect();
-        if found_params != params || found_results != [result] {
+        if found_params != [param] || found_results != [result] {
             return Err(LoadError::WrongExportType {
                 name: name.to_owned(),
                 expected,

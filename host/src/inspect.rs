@@ -87,8 +87,11 @@ pub struct Inspection {
     pub kind: WasmKind,
     /// Size of the file in bytes.
     pub size: usize,
-    /// Imports, in declaration order.
+    /// Imports a host must provide, in declaration order.
     pub imports: Vec<Item>,
+    /// Imports that carry only types (an interface the world `use`s types from): nothing to
+    /// provide. Always empty for core modules.
+    pub type_imports: Vec<Item>,
     /// Exports, in declaration order.
     pub exports: Vec<Item>,
     /// For a component, the WIT of the world it implements.
@@ -105,7 +108,7 @@ impl Inspection {
     pub fn of(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
         let kind = WasmKind::detect(bytes)?;
         let invalid = |e: wasmtime::Error| LoadError::Invalid(one_line(&e));
-        let (imports, exports, wit) = match kind {
+        let (imports, type_imports, exports, wit) = match kind {
             WasmKind::Component => {
                 let component = Component::new(runtime.engine(), bytes).map_err(invalid)?;
                 let ty = component.component_type();
@@ -115,9 +118,19 @@ impl Inspection {
                         name: name.to_owned(),
                         ty: describe_item(&ext.ty),
                     };
-                let imports = ty.imports(engine).map(item).collect();
+                let (type_imports, imports) = ty
+                    .imports(engine)
+                    .partition::<Vec<_>, _>(|(_, import)| is_type_only(engine, &import.ty));
+                let imports = imports.into_iter().map(item).collect();
+                let type_imports = type_imports
+                    .into_iter()
+                    .map(|(name, import)| Item {
+                        name: name.to_owned(),
+                        ty: describe_type_only(engine, &import.ty),
+                    })
+                    .collect();
                 let exports = ty.exports(engine).map(item).collect();
-                (imports, exports, Some(print_wit(bytes)?))
+                (imports, type_imports, exports, Some(print_wit(bytes)?))
             }
             WasmKind::CoreModule => {
                 let module = Module::new(runtime.engine(), bytes).map_err(invalid)?;
@@ -135,13 +148,14 @@ impl Inspection {
                         ty: describe_extern(&e.ty()),
                     })
                     .collect();
-                (imports, exports, None)
+                (imports, Vec::new(), exports, None)
             }
         };
         Ok(Self {
             kind,
             size: bytes.len(),
             imports,
+            type_imports,
             exports,
             wit,
         })
@@ -160,6 +174,12 @@ impl fmt::Display for Inspection {
                 for item in items {
                     writeln!(f, "  {}: {}", item.name, item.ty)?;
                 }
+            }
+        }
+        if !self.type_imports.is_empty() {
+            writeln!(f, "type-only imports (nothing to provide):")?;
+            for item in &self.type_imports {
+                writeln!(f, "  {}: {}", item.name, item.ty)?;
             }
         }
         if let Some(wit) = &self.wit {
@@ -222,6 +242,17 @@ pub fn is_type_only(engine: &wasmtime::Engine, item: &ComponentItem) -> bool {
             .exports(engine)
             .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_))),
         _ => false,
+    }
+}
+
+/// The names of the types a type-only import carries.
+fn describe_type_only(engine: &wasmtime::Engine, item: &ComponentItem) -> String {
+    match item {
+        ComponentItem::ComponentInstance(instance) => {
+            let names: Vec<&str> = instance.exports(engine).map(|(name, _)| name).collect();
+            format!("types {{ {} }}", names.join(", "))
+        }
+        _ => "a type".to_owned(),
     }
 }
 

@@ -1,0 +1,110 @@
+//! `inspect` on the embedded guests, and on components of other worlds.
+
+use boundary_host::inspect::{Inspection, WasmKind};
+use boundary_host::{LoadError, Runtime, embedded};
+
+/// A component of another world: it exports `answer`, not `transform`.
+pub const OTHER_WORLD: &str = r#"(component
+  (core module $m (func (export "f") (result i32) i32.const 42))
+  (core instance $i (instantiate $m))
+  (func (export "answer") (result u32) (canon lift (core func $i "f"))))"#;
+
+/// A component whose `transform` is fine but whose `button-text` takes a number.
+pub const WRONG_SIGNATURE: &str = r#"(component
+  (core module $m
+    (memory (export "memory") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
+    (func (export "f") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    (func (export "g") (param i32) (result i32) i32.const 0))
+  (core instance $i (instantiate $m))
+  (type $record (record (field "name" string) (field "names" (list string))))
+  (export $rec "some-data-struct" (type $record))
+  (func (export "transform") (param "input" $rec) (result $rec)
+    (canon lift (core func $i "f") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+  (func (export "button-text") (param "status" u32) (result string)
+    (canon lift (core func $i "g") (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))"#;
+
+fn runtime() -> Runtime {
+    Runtime::new(Default::default()).unwrap()
+}
+
+#[test]
+fn the_component_has_exactly_the_two_exports_and_no_imports() {
+    let report = Inspection::of(&runtime(), embedded::COMPONENT).unwrap();
+    assert_eq!(report.kind, WasmKind::Component);
+    assert_eq!(report.size, embedded::COMPONENT.len());
+    assert!(report.imports.is_empty(), "imports: {:?}", report.imports);
+    let exports: Vec<(&str, &str)> = report
+        .exports
+        .iter()
+        .map(|e| (e.name.as_str(), e.ty.as_str()))
+        .collect();
+    assert_eq!(
+        exports,
+        [
+            (
+                "transform",
+                "func(input: record { name: string, names: list<string> }) -> record { name: string, names: list<string> }"
+            ),
+            ("button-text", "func(status: string) -> string"),
+        ]
+    );
+    // The only import is the interface the world `use`s its record from, and it holds a type.
+    let type_imports: Vec<(&str, &str)> = report
+        .type_imports
+        .iter()
+        .map(|e| (e.name.as_str(), e.ty.as_str()))
+        .collect();
+    assert_eq!(
+        type_imports,
+        [("boundary:kernel/types@0.1.0", "types { some-data-struct }")]
+    );
+}
+
+#[test]
+fn the_core_module_shows_the_ptr_len_exports_and_no_imports() {
+    let report = Inspection::of(&runtime(), embedded::CORE_MODULE).unwrap();
+    assert_eq!(report.kind, WasmKind::CoreModule);
+    assert!(report.imports.is_empty(), "imports: {:?}", report.imports);
+    let find = |name: &str| {
+        report
+            .exports
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.ty.as_str())
+    };
+    assert_eq!(find("ns_malloc"), Some("func(i32, i32) -> i32"));
+    assert_eq!(find("ns_free"), Some("func(i32, i32, i32)"));
+    assert_eq!(find("entry_point"), Some("func(i32, i32) -> i32"));
+    assert_eq!(find("button_text"), Some("func(i32, i32) -> i32"));
+    assert!(find("memory").is_some_and(|ty| ty.starts_with("memory(")));
+}
+
+#[test]
+fn components_of_other_worlds_are_refused_with_the_reason() {
+    let rt = runtime();
+    let other = wat::parse_str(OTHER_WORLD).unwrap();
+    match rt.component(&other) {
+        Err(LoadError::MissingExport { name, .. }) => assert_eq!(name, "transform"),
+        other => panic!("expected a missing export, got {other:?}"),
+    }
+    let wrong = wat::parse_str(WRONG_SIGNATURE).unwrap();
+    match rt.component(&wrong) {
+        Err(LoadError::WrongExportType { name, found, .. }) => {
+            assert_eq!(name, "button-text");
+            assert_eq!(found, "func(status: u32) -> string");
+        }
+        other => panic!("expected a wrong export type, got {other:?}"),
+    }
+    // And inspect still describes them.
+    let report = Inspection::of(&rt, &other).unwrap();
+    assert_eq!(report.exports.len(), 1);
+    assert_eq!(report.exports[0].ty, "func() -> u32");
+}
+
+#[test]
+fn wat_output_is_the_text_format() {
+    let text = boundary_host::inspect::print_wat(embedded::CORE_MODULE).unwrap();
+    assert!(text.starts_with("(module"));
+    assert!(text.contains("(export \"entry_point\""));
+}
