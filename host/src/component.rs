@@ -1,15 +1,19 @@
 //! The component path: the canonical ABI, through `wasmtime::component::bindgen!`.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
 
 use boundary_kernel::SomeDataStruct;
+use wasmtime::Store;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{CallHook, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{Transformer, TransformerPre, WitRecord};
 use crate::error::{CallError, LoadError, one_line};
+use crate::guard::{self, Guard};
 use crate::{Called, Limits, Runtime, Traffic, inspect};
 
 /// Per-store state of a component instance.
@@ -19,8 +23,11 @@ struct ComponentState {
     /// instantiate; the default guest imports nothing.
     wasi: WasiCtx,
     table: ResourceTable,
-    /// Entries into guest code during the current call.
-    guest_calls: u32,
+    guard: Guard,
+}
+
+fn guard(state: &mut ComponentState) -> &mut Guard {
+    &mut state.guard
 }
 
 impl WasiView for ComponentState {
@@ -39,6 +46,8 @@ impl WasiView for ComponentState {
 pub struct ComponentGuest {
     runtime: Runtime,
     pre: TransformerPre<ComponentState>,
+    /// The instance [`ComponentGuest::transform`] and [`ComponentGuest::button_text`] reuse.
+    cached: Arc<Mutex<Option<ComponentInstance>>>,
 }
 
 impl std::fmt::Debug for ComponentGuest {
@@ -81,7 +90,41 @@ impl ComponentGuest {
         Ok(Self {
             runtime: runtime.clone(),
             pre,
+            cached: Arc::default(),
         })
+    }
+
+    /// Calls `transform` on a reused instance. After any error but one the guest reported (or
+    /// an input refused before the call), the instance is dropped and the next call gets a
+    /// fresh one.
+    ///
+    /// # Errors
+    ///
+    /// As [`ComponentGuest::instantiate`] and [`ComponentInstance::transform`].
+    pub async fn transform(
+        &self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        reuse(
+            &self.cached,
+            async || self.instantiate().await,
+            async |instance| instance.transform(input).await,
+        )
+        .await
+    }
+
+    /// Calls `button-text` on a reused instance, as [`ComponentGuest::transform`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`ComponentGuest::instantiate`] and [`ComponentInstance::button_text`].
+    pub async fn button_text(&self, status: &str) -> Result<Called<String>, CallError> {
+        reuse(
+            &self.cached,
+            async || self.instantiate().await,
+            async |instance| instance.button_text(status).await,
+        )
+        .await
     }
 
     /// Reads and compiles a component file.
@@ -107,27 +150,50 @@ impl ComponentGuest {
         let state = ComponentState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            guest_calls: 0,
+            guard: Guard::new(self.runtime.limits()),
         };
         let mut store = Store::new(self.runtime.engine(), state);
-        store.call_hook(|mut store, hook| {
-            if matches!(hook, CallHook::CallingWasm) {
-                let calls = &mut store.data_mut().guest_calls;
-                *calls = calls.saturating_add(1);
+        guard::install(&mut store, guard);
+        // Caps what lifting a guest's values may allocate on the host.
+        store.set_hostcall_fuel(self.runtime.limits().max_output_bytes as usize);
+        let bindings = match self.pre.instantiate_async(&mut store).await {
+            Ok(bindings) => bindings,
+            Err(e) => {
+                return Err(match guard::classify(e, &store.data().guard) {
+                    CallError::Trap(message) => CallError::Instantiate(message),
+                    other => other,
+                });
             }
-            Ok(())
-        });
-        let bindings = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| CallError::Instantiate(one_line(&e)))?;
+        };
         Ok(ComponentInstance {
             store,
             bindings,
             limits: self.runtime.limits(),
         })
     }
+}
+
+/// Runs `call` on the cached instance, or on a `fresh` one if there is none, and caches the
+/// instance again unless the call's error says it must not be called again.
+pub(crate) async fn reuse<I, T>(
+    cached: &Mutex<Option<I>>,
+    fresh: impl AsyncFnOnce() -> Result<I, CallError>,
+    call: impl AsyncFnOnce(&mut I) -> Result<T, CallError>,
+) -> Result<T, CallError> {
+    let mut slot = cached.lock().await;
+    let mut instance = match slot.take() {
+        Some(instance) => instance,
+        None => fresh().await?,
+    };
+    let result = call(&mut instance).await;
+    if result
+        .as_ref()
+        .err()
+        .is_none_or(CallError::instance_is_reusable)
+    {
+        *slot = Some(instance);
+    }
+    result
 }
 
 /// One instance of a component guest, for many calls.
@@ -164,19 +230,19 @@ impl ComponentInstance {
                 max: self.limits.max_input_bytes,
             });
         }
-        self.store.data_mut().guest_calls = 0;
-        let output = self
+        guard::arm(&mut self.store, guard);
+        let result = self
             .bindings
             .call_transform(&mut self.store, &WitRecord::from(input))
-            .await
-            .map_err(CallError::from_wasmtime)?;
+            .await;
+        let output = result.map_err(|e| guard::classify(e, &self.store.data().guard))?;
         let output = SomeDataStruct::from(output);
         let bytes_out = canonical_size(&output);
         self.check_output(bytes_out)?;
         Ok(Called {
             value: output,
             traffic: Traffic {
-                guest_calls: self.store.data().guest_calls,
+                guest_calls: self.store.data().guard.guest_calls,
                 bytes_in,
                 bytes_out,
             },
@@ -196,18 +262,18 @@ impl ComponentInstance {
                 max: self.limits.max_input_bytes,
             });
         }
-        self.store.data_mut().guest_calls = 0;
-        let label = self
+        guard::arm(&mut self.store, guard);
+        let result = self
             .bindings
             .call_button_text(&mut self.store, status)
-            .await
-            .map_err(CallError::from_wasmtime)?;
+            .await;
+        let label = result.map_err(|e| guard::classify(e, &self.store.data().guard))?;
         let bytes_out = label.len() as u64;
         self.check_output(bytes_out)?;
         Ok(Called {
             value: label,
             traffic: Traffic {
-                guest_calls: self.store.data().guest_calls,
+                guest_calls: self.store.data().guard.guest_calls,
                 bytes_in,
                 bytes_out,
             },

@@ -81,6 +81,32 @@ pub enum CallError {
         /// The limit.
         max: u32,
     },
+    /// The call ran past [`crate::Limits::deadline`] and was interrupted.
+    #[error("the guest ran past its {deadline:?} deadline and was stopped")]
+    Timeout {
+        /// The deadline.
+        deadline: std::time::Duration,
+    },
+    /// The call used up [`crate::Limits::fuel`].
+    #[error("the guest used up its fuel ({fuel} units)")]
+    OutOfFuel {
+        /// Fuel per call.
+        fuel: u64,
+    },
+    /// The guest overflowed [`crate::Limits::max_wasm_stack`].
+    #[error("the guest overflowed its {max_wasm_stack}-byte stack")]
+    StackOverflow {
+        /// The stack cap.
+        max_wasm_stack: usize,
+    },
+    /// The guest asked for more memory than [`crate::Limits::max_memory_bytes`] and failed.
+    #[error("the guest hit the {limit}-byte memory limit ({detail})")]
+    MemoryLimit {
+        /// The limit.
+        limit: usize,
+        /// What failed when the limit was hit.
+        detail: String,
+    },
     /// The guest trapped, or wasmtime refused a value while lowering or lifting it.
     #[error("the guest trapped: {0}")]
     Trap(String),
@@ -132,9 +158,12 @@ pub enum CallError {
 }
 
 impl CallError {
-    /// Classifies an error wasmtime returned from a call into guest code.
-    pub(crate) fn from_wasmtime(error: wasmtime::Error) -> Self {
-        Self::Trap(one_line(&error))
+    /// Whether the instance that returned this error may be called again. Only an error the
+    /// guest reported through the contract, or an input the host refused before calling, leaves
+    /// the instance as it was; after anything else it is dropped and the next call gets a fresh
+    /// one.
+    pub fn instance_is_reusable(&self) -> bool {
+        matches!(self, Self::Guest(_) | Self::InputTooLarge { .. })
     }
 }
 

@@ -24,8 +24,10 @@ mod bindings;
 pub mod component;
 pub mod embedded;
 mod error;
+mod guard;
 pub mod inspect;
 pub mod raw;
+mod runtime;
 pub mod serve;
 
 pub use boundary_kernel::{
@@ -35,15 +37,28 @@ pub use component::{ComponentGuest, ComponentInstance};
 pub use error::{CallError, LoadError};
 pub use raw::{RawGuest, RawInstance};
 
-use wasmtime::{Config, Engine};
+use std::time::Duration;
 
-/// Bounds the host enforces on every call.
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Bounds the host enforces on every store and call. Each is a library default and a CLI flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The largest encoded input the host will copy into a guest.
     pub max_input_bytes: u32,
-    /// The largest output the host will copy out of a guest; checked before allocating.
+    /// The largest output the host will copy out of a guest, checked before allocating. On the
+    /// component path it is also the store's hostcall fuel, which caps what lifting may allocate.
     pub max_output_bytes: u32,
+    /// The most linear memory one store may have, through a [`wasmtime::ResourceLimiter`].
+    pub max_memory_bytes: usize,
+    /// Wall-clock time one call (or one instantiation) may take, enforced by epoch interruption.
+    pub deadline: Duration,
+    /// Fuel per call, for deterministic limits; `None` turns fuel metering off.
+    pub fuel: Option<u64>,
+    /// The most native stack wasm code may use.
+    pub max_wasm_stack: usize,
+    /// How instances are allocated.
+    pub allocator: Allocator,
 }
 
 impl Default for Limits {
@@ -51,8 +66,23 @@ impl Default for Limits {
         Self {
             max_input_bytes: 32 << 20,
             max_output_bytes: 32 << 20,
+            max_memory_bytes: 64 << 20,
+            deadline: Duration::from_secs(1),
+            fuel: None,
+            max_wasm_stack: 512 << 10,
+            allocator: Allocator::OnDemand,
         }
     }
+}
+
+/// Wasmtime's instance allocation strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocator {
+    /// Allocate memories and tables when an instance is created (wasmtime's default).
+    #[default]
+    OnDemand,
+    /// Reserve slots up front and reuse them: faster instantiation, more virtual memory.
+    Pooling,
 }
 
 /// A value a guest returned, with what it took to get it across the boundary.
@@ -93,8 +123,24 @@ impl Runtime {
     /// [`LoadError::Engine`] if wasmtime rejects the configuration for this machine.
     pub fn new(limits: Limits) -> Result<Self, LoadError> {
         let mut config = Config::new();
-        config.wasm_component_model(true);
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(limits.fuel.is_some())
+            .max_wasm_stack(limits.max_wasm_stack);
+        if limits.allocator == Allocator::Pooling {
+            let mut pooling = PoolingAllocationConfig::default();
+            pooling
+                .total_component_instances(64)
+                .total_core_instances(128)
+                .total_memories(128)
+                .total_tables(128)
+                .max_memory_size(limits.max_memory_bytes);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        }
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        runtime::start_epoch_ticker(&engine)
+            .map_err(|e| LoadError::Engine(format!("cannot start the deadline clock: {e}")))?;
         Ok(Self { engine, limits })
     }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use boundary_host::inspect::{Inspection, WasmKind, print_wat};
 use boundary_host::{
-    CallError, Called, ComponentGuest, LoadError, RawGuest, Runtime, SomeDataStruct, Traffic,
-    embedded,
+    CallError, Called, ComponentGuest, Limits, LoadError, RawGuest, Runtime, SomeDataStruct,
+    Traffic, embedded,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -25,6 +25,46 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Limits every guest runs under. The defaults are the library's.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits")]
+struct LimitArgs {
+    /// Linear memory one guest instance may use, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    max_memory_mib: u32,
+    /// Wall-clock time one call may take, in milliseconds (epoch interruption).
+    #[arg(long, global = true, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: u64,
+    /// Fuel per call, for a deterministic limit; off unless given.
+    #[arg(long, global = true, value_name = "UNITS")]
+    fuel: Option<u64>,
+    /// Native stack wasm code may use, in KiB.
+    #[arg(long, global = true, value_name = "KIB", default_value_t = 512, value_parser = clap::value_parser!(u32).range(16..=65536))]
+    max_stack_kib: u32,
+    /// Largest encoded input copied into a guest, in bytes.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 32 << 20)]
+    max_input_bytes: u32,
+    /// Largest output copied out of a guest, in bytes; checked before allocating.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 32 << 20)]
+    max_output_bytes: u32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_input_bytes: self.max_input_bytes,
+            max_output_bytes: self.max_output_bytes,
+            max_memory_bytes: (self.max_memory_mib as usize) << 20,
+            deadline: Duration::from_millis(self.deadline_ms),
+            fuel: self.fuel,
+            max_wasm_stack: (self.max_stack_kib as usize) << 10,
+            ..Limits::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,7 +187,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .map_err(|e| Failure::Guest(anyhow!(e).context("cannot start the async runtime")))
-        .and_then(|rt| rt.block_on(dispatch(cli.command)));
+        .and_then(|rt| rt.block_on(dispatch(cli.command, cli.limits.limits())));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(e)) => report(&e, 2),
@@ -162,8 +202,8 @@ fn report(error: &anyhow::Error, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn dispatch(command: Command) -> Result<(), Failure> {
-    let runtime = Runtime::new(Default::default())?;
+async fn dispatch(command: Command, limits: Limits) -> Result<(), Failure> {
+    let runtime = Runtime::new(limits)?;
     match command {
         Command::Run { path, guest, input } => {
             run(&runtime, path, guest.as_deref(), input.as_deref()).await

@@ -9,15 +9,20 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
 
 use boundary_kernel::SomeDataStruct;
 use boundary_kernel::wire::{self, RESULT_ALIGN, RESULT_SIZE, ResultRegion};
 use serde::de::DeserializeOwned;
-use wasmtime::{CallHook, ExternType, InstancePre, Linker, Memory, Module, Store, TypedFunc};
+use wasmtime::{ExternType, InstancePre, Linker, Memory, Module, Store, TypedFunc};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+use crate::component::reuse;
 use crate::error::{CallError, LoadError, one_line};
+use crate::guard::{self, Guard};
 use crate::{Called, Limits, Runtime, Traffic, inspect};
 
 /// The exports of the ptr/len ABI and their core types, as `inspect` writes them.
@@ -37,8 +42,11 @@ struct RawState {
     /// WASI preview 1 with nothing granted, linked so that modules built for `wasm32-wasip1`
     /// (whose standard library imports it) instantiate.
     wasi: WasiP1Ctx,
-    /// Entries into guest code during the current call.
-    guest_calls: u32,
+    guard: Guard,
+}
+
+fn guard(state: &mut RawState) -> &mut Guard {
+    &mut state.guard
 }
 
 /// A core module that speaks the ptr/len ABI, compiled and linked once.
@@ -49,6 +57,8 @@ pub struct RawGuest {
     runtime: Runtime,
     pre: InstancePre<RawState>,
     has_button_text: bool,
+    /// The instance [`RawGuest::transform`] and [`RawGuest::button_text`] reuse.
+    cached: Arc<Mutex<Option<RawInstance>>>,
 }
 
 impl std::fmt::Debug for RawGuest {
@@ -95,7 +105,41 @@ impl RawGuest {
             runtime: runtime.clone(),
             pre,
             has_button_text,
+            cached: Arc::default(),
         })
+    }
+
+    /// Calls `entry_point` on a reused instance. After any error but one the guest reported
+    /// (or an input refused before the call), the instance is dropped and the next call gets a
+    /// fresh one.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawGuest::instantiate`] and [`RawInstance::transform`].
+    pub async fn transform(
+        &self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        reuse(
+            &self.cached,
+            async || self.instantiate().await,
+            async |instance| instance.transform(input).await,
+        )
+        .await
+    }
+
+    /// Calls `button_text` on a reused instance, as [`RawGuest::transform`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawGuest::instantiate`] and [`RawInstance::button_text`].
+    pub async fn button_text(&self, status: &str) -> Result<Called<String>, CallError> {
+        reuse(
+            &self.cached,
+            async || self.instantiate().await,
+            async |instance| instance.button_text(status).await,
+        )
+        .await
     }
 
     /// Reads and compiles a core module file.
@@ -119,21 +163,19 @@ impl RawGuest {
     pub async fn instantiate(&self) -> Result<RawInstance, CallError> {
         let state = RawState {
             wasi: WasiCtxBuilder::new().build_p1(),
-            guest_calls: 0,
+            guard: Guard::new(self.runtime.limits()),
         };
         let mut store = Store::new(self.runtime.engine(), state);
-        store.call_hook(|mut store, hook| {
-            if matches!(hook, CallHook::CallingWasm) {
-                let calls = &mut store.data_mut().guest_calls;
-                *calls = calls.saturating_add(1);
+        guard::install(&mut store, guard);
+        let instance = match self.pre.instantiate_async(&mut store).await {
+            Ok(instance) => instance,
+            Err(e) => {
+                return Err(match guard::classify(e, &store.data().guard) {
+                    CallError::Trap(message) => CallError::Instantiate(message),
+                    other => other,
+                });
             }
-            Ok(())
-        });
-        let instance = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| CallError::Instantiate(one_line(&e)))?;
+        };
         // The exports' types were checked in `RawGuest::new`, so these lookups only fail if
         // wasmtime disagrees with that check; report it rather than panic.
         let lookup = |e: wasmtime::Error| CallError::Instantiate(one_line(&e));
@@ -270,13 +312,13 @@ impl RawInstance {
                 len: input.len() as u64,
                 max: max_input,
             })?;
-        self.store.data_mut().guest_calls = 0;
+        guard::arm(&mut self.store, guard);
 
         let in_ptr = self
             .ns_malloc
             .call_async(&mut self.store, (len, 1))
             .await
-            .map_err(CallError::from_wasmtime)?;
+            .map_err(|e| guard::classify(e, &self.store.data().guard))?;
         if in_ptr == 0 && len > 0 {
             return Err(CallError::AllocFailed { size: len });
         }
@@ -286,7 +328,7 @@ impl RawInstance {
         let region_ptr = func
             .call_async(&mut self.store, (in_ptr, len))
             .await
-            .map_err(CallError::from_wasmtime)?;
+            .map_err(|e| guard::classify(e, &self.store.data().guard))?;
         if region_ptr % RESULT_ALIGN != 0 {
             return Err(CallError::Misaligned {
                 ptr: region_ptr,
@@ -316,14 +358,14 @@ impl RawInstance {
             self.ns_free
                 .call_async(&mut self.store, (ptr, size, align))
                 .await
-                .map_err(CallError::from_wasmtime)?;
+                .map_err(|e| guard::classify(e, &self.store.data().guard))?;
         }
 
         let value = response.map_err(|e| CallError::Decode(e.to_string()))??;
         Ok(Called {
             value,
             traffic: Traffic {
-                guest_calls: self.store.data().guest_calls,
+                guest_calls: self.store.data().guard.guest_calls,
                 bytes_in: u64::from(len),
                 bytes_out: u64::from(RESULT_SIZE) + u64::from(region.len),
             },
