@@ -179,8 +179,9 @@ export function Comparison() {
 
 function formatUs(us: number): string {
   if (us < 10) return `${us.toFixed(2)} µs`;
-  if (us < 10_000) return `${us.toFixed(1)} µs`;
-  return `${(us / 1000).toFixed(1)} ms`;
+  if (us < 1000) return `${us.toFixed(0)} µs`;
+  if (us < 100_000) return `${(us / 1000).toFixed(2)} ms`;
+  return `${(us / 1000).toFixed(0)} ms`;
 }
 
 function formatBytes(bytes: number | undefined): string {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, test } from 'node:test';
 
-import { parse } from '@bytecodealliance/jco';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 
 import { instantiateComponent, type ComponentGuest, type SomeDataStruct } from '../src/component';
 import { AbiError, GuestError, RawGuest } from '../src/raw/guest';
