@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
 
@@ -47,6 +48,8 @@ pub struct ComponentGuest {
     runtime: Runtime,
     pre: TransformerPre<ComponentState>,
     /// The instance [`ComponentGuest::transform`] and [`ComponentGuest::button_text`] reuse.
+    /// How many instances [`ComponentGuest::instantiate`] has created.
+    created: Arc<AtomicU64>,
     cached: Arc<Mutex<Option<ComponentInstance>>>,
 }
 
@@ -90,6 +93,7 @@ impl ComponentGuest {
         Ok(Self {
             runtime: runtime.clone(),
             pre,
+            created: Arc::default(),
             cached: Arc::default(),
         })
     }
@@ -140,6 +144,12 @@ impl ComponentGuest {
         Self::new(runtime, &bytes)
     }
 
+    /// How many instances this guest (and its clones) has created so far. After a call fails
+    /// in a way that leaves its instance unusable, the next call creates a fresh one.
+    pub fn instances_created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
     /// Creates a fresh instance in its own store. Cheap: compilation and linking happened in
     /// [`ComponentGuest::new`].
     ///
@@ -147,6 +157,7 @@ impl ComponentGuest {
     ///
     /// [`CallError::Instantiate`] if the component's start-up code traps.
     pub async fn instantiate(&self) -> Result<ComponentInstance, CallError> {
+        self.created.fetch_add(1, Ordering::Relaxed);
         let state = ComponentState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),

@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
 
@@ -58,6 +59,8 @@ pub struct RawGuest {
     pre: InstancePre<RawState>,
     has_button_text: bool,
     /// The instance [`RawGuest::transform`] and [`RawGuest::button_text`] reuse.
+    /// How many instances [`RawGuest::instantiate`] has created.
+    created: Arc<AtomicU64>,
     cached: Arc<Mutex<Option<RawInstance>>>,
 }
 
@@ -105,6 +108,7 @@ impl RawGuest {
             runtime: runtime.clone(),
             pre,
             has_button_text,
+            created: Arc::default(),
             cached: Arc::default(),
         })
     }
@@ -155,12 +159,19 @@ impl RawGuest {
         Self::new(runtime, &bytes)
     }
 
+    /// How many instances this guest (and its clones) has created so far. After a call fails
+    /// in a way that leaves its instance unusable, the next call creates a fresh one.
+    pub fn instances_created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
     /// Creates a fresh instance in its own store.
     ///
     /// # Errors
     ///
     /// [`CallError::Instantiate`] if the module's start function traps.
     pub async fn instantiate(&self) -> Result<RawInstance, CallError> {
+        self.created.fetch_add(1, Ordering::Relaxed);
         let state = RawState {
             wasi: WasiCtxBuilder::new().build_p1(),
             guard: Guard::new(self.runtime.limits()),

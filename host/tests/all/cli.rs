@@ -412,3 +412,83 @@ fn help_teaches_each_command() {
         .success()
         .stdout(predicate::str::contains("Example:"));
 }
+
+#[test]
+fn hostile_guests_get_one_line_and_exit_1() {
+    use crate::hostile::fixtures;
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str, &str); 13] = [
+        ("raw", fixtures::RAW_ILOOP, "r1.wasm", "deadline"),
+        ("raw", fixtures::RAW_RECURSION, "r2.wasm", "stack"),
+        ("raw", fixtures::RAW_MEMORY_BOMB, "r3.wasm", "memory limit"),
+        ("raw", fixtures::RAW_UNREACHABLE, "r4.wasm", "unreachable"),
+        (
+            "raw",
+            fixtures::RAW_RESULT_OOB,
+            "r5.wasm",
+            "outside its 65536-byte memory",
+        ),
+        ("raw", fixtures::RAW_LEN_MAX, "r6.wasm", "over the"),
+        (
+            "raw",
+            fixtures::RAW_MISALIGNED,
+            "r7.wasm",
+            "not aligned to 4",
+        ),
+        (
+            "raw",
+            fixtures::RAW_MALLOC_ZERO,
+            "r8.wasm",
+            "could not allocate",
+        ),
+        (
+            "raw",
+            fixtures::RAW_HUGE_PREFIX,
+            "r9.wasm",
+            "does not decode",
+        ),
+        (
+            "raw",
+            fixtures::RAW_GUEST_ERROR,
+            "r10.wasm",
+            "could not decode its input: nope",
+        ),
+        (
+            "component",
+            fixtures::COMPONENT_ILOOP,
+            "c1.wasm",
+            "deadline",
+        ),
+        (
+            "component",
+            fixtures::COMPONENT_MEMORY_BOMB,
+            "c2.wasm",
+            "memory limit",
+        ),
+        (
+            "component",
+            fixtures::COMPONENT_HUGE_LIST,
+            "c3.wasm",
+            "trapped",
+        ),
+    ];
+    for (path, bytes, name, needle) in cases {
+        let file = write(dir.path(), name, bytes);
+        assert_fails(
+            boundary()
+                .args([
+                    "run",
+                    "--path",
+                    path,
+                    "--deadline-ms",
+                    "200",
+                    "--max-memory-mib",
+                    "8",
+                    "--guest",
+                ])
+                .arg(&file),
+            1,
+            needle,
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod contract;
 mod differential;
+mod hostile;
 mod inspect;
 
 use boundary_host::{ComponentInstance, RawInstance, Runtime, embedded};
@@ -35,4 +36,63 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .build()
         .expect("tokio runtime")
         .block_on(future)
+}
+
+/// Runs `future` and counts the bytes this thread allocated while it ran.
+pub async fn allocated_during<F: Future>(future: F) -> (F::Output, u64) {
+    let before = counting::allocated();
+    let output = future.await;
+    (output, counting::allocated() - before)
+}
+
+/// A global allocator that counts, per thread, the bytes allocated: the proof that refusing a
+/// huge length allocates only a small, bounded amount.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub fn allocated() -> u64 {
+        ALLOCATED.try_with(Cell::get).unwrap_or(0)
+    }
+
+    fn count(bytes: usize) {
+        let _ = ALLOCATED.try_with(|a| a.set(a.get() + bytes as u64));
+    }
+
+    struct Counting;
+
+    // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+    // `System`'s guarantees hold; counting touches only a thread-local `Cell`, which allocates
+    // nothing.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count(layout.size());
+            // SAFETY: forwarded from the caller, who upholds `GlobalAlloc::alloc`'s contract.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            count(layout.size());
+            // SAFETY: as for `alloc`.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded from the caller, who upholds `GlobalAlloc::dealloc`'s contract.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count(new_size.saturating_sub(layout.size()));
+            // SAFETY: forwarded from the caller, who upholds `GlobalAlloc::realloc`'s contract.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
 }

@@ -1,0 +1,402 @@
+//! Hostile guests (`host/fixtures/*.wat`, assembled by the build script): every one gets a typed
+//! error, without a panic, within twice the deadline, with a bounded host allocation, and the
+//! next call gets a fresh instance.
+
+use std::time::{Duration, Instant};
+
+use boundary_host::{CallError, Limits, LoadError, Runtime, SomeDataStruct, embedded};
+use boundary_kernel::wire::GuestError;
+
+use crate::{allocated_during, block_on};
+
+#[allow(dead_code)]
+pub mod fixtures {
+    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+}
+
+const DEADLINE: Duration = Duration::from_millis(250);
+const MEMORY: usize = 8 << 20;
+
+fn runtime() -> Runtime {
+    Runtime::new(Limits {
+        deadline: DEADLINE,
+        max_memory_bytes: MEMORY,
+        ..Limits::default()
+    })
+    .unwrap()
+}
+
+/// What a raw fixture's first call returned, how long it took, and the next call's outcome.
+struct Outcome {
+    error: CallError,
+    elapsed: Duration,
+    allocated: u64,
+}
+
+/// Calls `transform` twice on a fixture through the reusing API. Both calls must fail, and
+/// the second must have run on a fresh instance.
+fn raw_fails(bytes: &[u8]) -> Outcome {
+    block_on(async {
+        let runtime = runtime();
+        let guest = runtime.raw(bytes).unwrap();
+        let input = SomeDataStruct::example();
+        let start = Instant::now();
+        let (result, allocated) = allocated_during(guest.transform(&input)).await;
+        let elapsed = start.elapsed();
+        let error = result.expect_err("a hostile guest must fail");
+        let reusable = error.instance_is_reusable();
+        assert!(guest.transform(&input).await.is_err());
+        let expected_instances = if reusable { 1 } else { 2 };
+        assert_eq!(
+            guest.instances_created(),
+            expected_instances,
+            "after {error}"
+        );
+        still_works(&runtime).await;
+        Outcome {
+            error,
+            elapsed,
+            allocated,
+        }
+    })
+}
+
+fn component_fails(bytes: &[u8]) -> Outcome {
+    block_on(async {
+        let runtime = runtime();
+        let guest = runtime.component(bytes).unwrap();
+        let input = SomeDataStruct::example();
+        let start = Instant::now();
+        let (result, allocated) = allocated_during(guest.transform(&input)).await;
+        let elapsed = start.elapsed();
+        let error = result.expect_err("a hostile guest must fail");
+        assert!(guest.transform(&input).await.is_err());
+        assert_eq!(guest.instances_created(), 2, "after {error}");
+        still_works(&runtime).await;
+        Outcome {
+            error,
+            elapsed,
+            allocated,
+        }
+    })
+}
+
+/// The engine that ran a hostile guest still runs the real ones.
+async fn still_works(runtime: &Runtime) {
+    let input = SomeDataStruct::example();
+    let expected = boundary_host::native_transform(input.clone());
+    let component = runtime.component(embedded::COMPONENT).unwrap();
+    assert_eq!(component.transform(&input).await.unwrap().value, expected);
+    let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
+    assert_eq!(raw.transform(&input).await.unwrap().value, expected);
+}
+
+#[test]
+fn an_infinite_loop_times_out_within_twice_the_deadline() {
+    for outcome in [
+        raw_fails(fixtures::RAW_ILOOP),
+        component_fails(fixtures::COMPONENT_ILOOP),
+    ] {
+        assert!(
+            matches!(outcome.error, CallError::Timeout { deadline } if deadline == DEADLINE),
+            "{}",
+            outcome.error
+        );
+        assert!(outcome.elapsed < 2 * DEADLINE, "took {:?}", outcome.elapsed);
+        assert!(outcome.error.to_string().contains("deadline"));
+    }
+}
+
+#[test]
+fn deep_recursion_overflows_the_wasm_stack() {
+    let outcome = raw_fails(fixtures::RAW_RECURSION);
+    assert!(
+        matches!(outcome.error, CallError::StackOverflow { max_wasm_stack } if max_wasm_stack == 512 << 10),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_limit() {
+    for outcome in [
+        raw_fails(fixtures::RAW_MEMORY_BOMB),
+        component_fails(fixtures::COMPONENT_MEMORY_BOMB),
+    ] {
+        assert!(
+            matches!(outcome.error, CallError::MemoryLimit { limit, .. } if limit == MEMORY),
+            "{}",
+            outcome.error
+        );
+    }
+}
+
+#[test]
+fn unreachable_is_a_trap() {
+    for outcome in [
+        raw_fails(fixtures::RAW_UNREACHABLE),
+        component_fails(fixtures::COMPONENT_UNREACHABLE),
+    ] {
+        assert!(
+            matches!(&outcome.error, CallError::Trap(m) if m.contains("unreachable")),
+            "{}",
+            outcome.error
+        );
+    }
+}
+
+#[test]
+fn an_out_of_bounds_result_region_is_refused() {
+    let outcome = raw_fails(fixtures::RAW_RESULT_OOB);
+    assert!(
+        matches!(
+            outcome.error,
+            CallError::OutOfBounds {
+                what: "the result region",
+                ptr: 65532,
+                len: 8,
+                memory_size: 65536
+            }
+        ),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn a_length_of_u32_max_is_refused_before_allocating() {
+    let outcome = raw_fails(fixtures::RAW_LEN_MAX);
+    assert!(
+        matches!(
+            outcome.error,
+            CallError::OutputTooLarge { len: u32::MAX, .. }
+        ),
+        "{}",
+        outcome.error
+    );
+    assert!(
+        outcome.allocated < 256 << 10,
+        "the host allocated {} bytes",
+        outcome.allocated
+    );
+
+    // The counter does see real allocations: a 1 MiB output costs at least 1 MiB.
+    block_on(async {
+        let raw = runtime().raw(embedded::CORE_MODULE).unwrap();
+        let big = SomeDataStruct {
+            name: "x".repeat(1 << 20),
+            names: vec![],
+        };
+        let (result, allocated) = allocated_during(raw.transform(&big)).await;
+        result.unwrap();
+        assert!(allocated >= 1 << 20, "counted only {allocated} bytes");
+    });
+}
+
+#[test]
+fn a_wrapping_pointer_and_length_is_out_of_bounds() {
+    let outcome = raw_fails(fixtures::RAW_WRAPPING);
+    assert!(
+        matches!(
+            outcome.error,
+            CallError::OutOfBounds {
+                what: "the output",
+                ptr: 0xffff_fff0,
+                len: 0x20,
+                ..
+            }
+        ),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn a_misaligned_result_region_is_refused() {
+    let outcome = raw_fails(fixtures::RAW_MISALIGNED);
+    assert!(
+        matches!(outcome.error, CallError::Misaligned { ptr: 514, align: 4 }),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn ns_malloc_returning_zero_or_out_of_bounds_is_refused() {
+    let outcome = raw_fails(fixtures::RAW_MALLOC_ZERO);
+    assert!(
+        matches!(outcome.error, CallError::AllocFailed { size: 19 }),
+        "{}",
+        outcome.error
+    );
+    let outcome = raw_fails(fixtures::RAW_MALLOC_OOB);
+    assert!(
+        matches!(
+            outcome.error,
+            CallError::OutOfBounds {
+                what: "the input buffer from ns_malloc",
+                ptr: 0xffff_0000,
+                ..
+            }
+        ),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn garbage_output_and_huge_length_prefixes_fail_to_decode_without_allocating() {
+    for fixture in [fixtures::RAW_GARBAGE_OUTPUT, fixtures::RAW_HUGE_PREFIX] {
+        let outcome = raw_fails(fixture);
+        assert!(
+            matches!(outcome.error, CallError::Decode(_)),
+            "{}",
+            outcome.error
+        );
+        assert!(
+            outcome.allocated < 256 << 10,
+            "the host allocated {} bytes",
+            outcome.allocated
+        );
+    }
+}
+
+#[test]
+fn a_huge_list_in_a_component_result_is_refused_without_allocating() {
+    let outcome = component_fails(fixtures::COMPONENT_HUGE_LIST);
+    assert!(
+        matches!(outcome.error, CallError::Trap(_)),
+        "{}",
+        outcome.error
+    );
+    assert!(
+        outcome.allocated < 256 << 10,
+        "the host allocated {} bytes",
+        outcome.allocated
+    );
+}
+
+#[test]
+fn an_error_the_guest_reports_keeps_the_instance() {
+    let outcome = raw_fails(fixtures::RAW_GUEST_ERROR);
+    assert!(
+        matches!(&outcome.error, CallError::Guest(GuestError::Decode { message }) if message == "nope"),
+        "{}",
+        outcome.error
+    );
+}
+
+#[test]
+fn missing_and_mistyped_exports_and_other_worlds_are_load_errors() {
+    let rt = runtime();
+    assert!(
+        matches!(rt.raw(fixtures::RAW_MISSING_EXPORTS), Err(LoadError::MissingExport { name, .. }) if name == "ns_malloc")
+    );
+    assert!(
+        matches!(rt.raw(fixtures::RAW_WRONG_SIGNATURE), Err(LoadError::WrongExportType { name, .. }) if name == "ns_malloc")
+    );
+    assert!(
+        matches!(rt.component(fixtures::COMPONENT_OTHER_WORLD), Err(LoadError::MissingExport { name, .. }) if name == "transform")
+    );
+    assert!(matches!(
+        rt.component(fixtures::COMPONENT_WRONG_SIGNATURE),
+        Err(LoadError::WrongExportType { name, .. }) if name == "button-text"
+    ));
+    assert!(matches!(
+        rt.component(fixtures::RAW_ILOOP),
+        Err(LoadError::WrongKind { .. })
+    ));
+    assert!(matches!(
+        rt.raw(fixtures::COMPONENT_ILOOP),
+        Err(LoadError::WrongKind { .. })
+    ));
+}
+
+#[test]
+fn after_a_limit_the_next_call_gets_a_fresh_instance_and_succeeds() {
+    block_on(async {
+        let runtime = Runtime::new(Limits {
+            max_memory_bytes: 4 << 20,
+            ..Limits::default()
+        })
+        .unwrap();
+        let big = SomeDataStruct {
+            name: "x".repeat(6 << 20),
+            names: vec![],
+        };
+        let small = SomeDataStruct::example();
+        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
+        let component = runtime.component(embedded::COMPONENT).unwrap();
+
+        let error = raw.transform(&big).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                CallError::AllocFailed { .. } | CallError::MemoryLimit { .. }
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            raw.transform(&small).await.unwrap().value,
+            boundary_host::native_transform(small.clone())
+        );
+        assert_eq!(raw.instances_created(), 2);
+
+        let error = component.transform(&big).await.unwrap_err();
+        assert!(matches!(error, CallError::MemoryLimit { .. }), "{error}");
+        assert_eq!(
+            component.transform(&small).await.unwrap().value,
+            boundary_host::native_transform(small.clone())
+        );
+        assert_eq!(component.instances_created(), 2);
+    });
+}
+
+#[test]
+fn fuel_is_a_deterministic_limit() {
+    block_on(async {
+        let runtime = Runtime::new(Limits {
+            fuel: Some(10_000),
+            ..Limits::default()
+        })
+        .unwrap();
+        let raw = runtime.raw(fixtures::RAW_ILOOP).unwrap();
+        let error = raw.transform(&SomeDataStruct::example()).await.unwrap_err();
+        assert!(
+            matches!(error, CallError::OutOfFuel { fuel: 10_000 }),
+            "{error}"
+        );
+        // The real guest fits comfortably in the same budget.
+        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
+        raw.transform(&SomeDataStruct::example()).await.unwrap();
+    });
+}
+
+#[test]
+fn input_over_the_cap_is_refused_before_the_call() {
+    block_on(async {
+        let runtime = Runtime::new(Limits {
+            max_input_bytes: 1024,
+            ..Limits::default()
+        })
+        .unwrap();
+        let big = SomeDataStruct {
+            name: "x".repeat(2048),
+            names: vec![],
+        };
+        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
+        let component = runtime.component(embedded::COMPONENT).unwrap();
+        for error in [
+            raw.transform(&big).await.unwrap_err(),
+            component.transform(&big).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(error, CallError::InputTooLarge { max: 1024, .. }),
+                "{error}"
+            );
+        }
+        // Refused before any guest code ran, so the instance was kept.
+        assert_eq!(raw.instances_created(), 1);
+        assert_eq!(component.instances_created(), 1);
+    });
+}
