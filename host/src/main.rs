@@ -299,10 +299,10 @@ impl Guests {
     }
 }
 
-/// The most JSON input `run` reads; larger input is refused before parsing.
-const MAX_JSON_BYTES: u64 = 64 << 20;
-
-fn read_input(input: Option<&Path>) -> Result<SomeDataStruct, Failure> {
+/// Reads the record for `run`. JSON longer than `max` bytes (`--max-input-bytes`; a record's
+/// encoding is never longer than its JSON) is refused before parsing, after reading at most
+/// `max + 1` bytes.
+fn read_input(input: Option<&Path>, max: u32) -> Result<SomeDataStruct, Failure> {
     let Some(input) = input else {
         return Ok(SomeDataStruct::example());
     };
@@ -316,13 +316,13 @@ fn read_input(input: Option<&Path>) -> Result<SomeDataStruct, Failure> {
     };
     let mut bytes = Vec::new();
     reader
-        .take(MAX_JSON_BYTES + 1)
+        .take(u64::from(max) + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {name}"))
         .map_err(Failure::Input)?;
-    if bytes.len() as u64 > MAX_JSON_BYTES {
+    if bytes.len() as u64 > u64::from(max) {
         return Err(Failure::Input(anyhow!(
-            "{name}: the input is over the {MAX_JSON_BYTES}-byte limit"
+            "{name}: the input is over the {max}-byte limit (--max-input-bytes)"
         )));
     }
     serde_json::from_slice(&bytes)
@@ -339,7 +339,7 @@ async fn run(
     input: Option<&Path>,
 ) -> Result<(), Failure> {
     let guests = Guests::load(runtime, path, guest)?;
-    let record = read_input(input)?;
+    let record = read_input(input, runtime.limits().max_input_bytes)?;
     let mut outputs = Vec::new();
     if let Some(component) = &guests.component {
         let out = component.instantiate().await?.transform(&record).await;

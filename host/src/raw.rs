@@ -284,6 +284,21 @@ impl RawInstance {
         self.exchange(entry_point, &bytes).await
     }
 
+    /// Sends `bytes` to `entry_point` as they are, without encoding a record: for testing how a
+    /// guest handles input no honest host would send (random bytes, huge length prefixes,
+    /// trailing bytes).
+    ///
+    /// # Errors
+    ///
+    /// As [`RawInstance::transform`]; a guest that rejects the bytes gives [`CallError::Guest`].
+    pub async fn transform_bytes(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let entry_point = self.entry_point.clone();
+        self.exchange(entry_point, bytes).await
+    }
+
     /// Labels a button through `button_text`.
     ///
     /// # Errors

@@ -191,6 +191,32 @@ fn malformed_json_is_an_input_error() {
 }
 
 #[test]
+fn input_over_the_cap_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{{\"name\": \"{}\", \"names\": []}}", "x".repeat(200));
+    let path = write(dir.path(), "big.json", &body);
+    assert_fails(
+        boundary()
+            .args(["run", "--max-input-bytes", "100"])
+            .arg(&path),
+        2,
+        "over the 100-byte limit",
+    );
+    assert_fails(
+        boundary()
+            .args(["run", "--max-input-bytes", "100", "-"])
+            .write_stdin(body.clone()),
+        2,
+        "standard input: the input is over the 100-byte limit",
+    );
+    boundary()
+        .args(["run", "--max-input-bytes", "1000"])
+        .arg(&path)
+        .assert()
+        .success();
+}
+
+#[test]
 fn unreadable_files_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");

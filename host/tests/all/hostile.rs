@@ -400,3 +400,101 @@ fn input_over_the_cap_is_refused_before_the_call() {
         assert_eq!(component.instances_created(), 1);
     });
 }
+
+mod inputs {
+    //! Hostile inputs to the real raw guest, through its ABI: refused through the error
+    //! channel, never with a trap, and the instance stays usable.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rejects(
+        raw: &mut boundary_host::RawInstance,
+        rt: &tokio::runtime::Runtime,
+        bytes: &[u8],
+    ) -> Result<GuestError, TestCaseError> {
+        match rt.block_on(raw.transform_bytes(bytes)) {
+            Err(CallError::Guest(error)) => Ok(error),
+            Ok(called) => {
+                // Random bytes can be a valid record; then it must be transformed correctly.
+                let decoded: SomeDataStruct =
+                    boundary_kernel::wire::decode_exact(bytes).map_err(|e| {
+                        TestCaseError::fail(format!(
+                            "the guest accepted bytes that do not decode: {e}"
+                        ))
+                    })?;
+                prop_assert_eq!(called.value, boundary_host::native_transform(decoded));
+                Err(TestCaseError::reject("the bytes were a valid record"))
+            }
+            Err(other) => Err(TestCaseError::fail(format!(
+                "not through the error channel: {other}"
+            ))),
+        }
+    }
+
+    fn setup() -> (tokio::runtime::Runtime, boundary_host::RawInstance) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let raw = rt.block_on(async {
+            runtime()
+                .raw(embedded::CORE_MODULE)
+                .unwrap()
+                .instantiate()
+                .await
+                .unwrap()
+        });
+        (rt, raw)
+    }
+
+    #[test]
+    fn huge_length_prefixes_and_trailing_bytes_are_refused_through_the_abi() {
+        let (rt, mut raw) = setup();
+        let cases: [(&[u8], &str); 4] = [
+            (
+                &[0xff, 0xff, 0xff, 0xff, 0x0f],
+                "name claims u32::MAX bytes",
+            ),
+            (
+                &[0x00, 0xff, 0xff, 0xff, 0xff, 0x0f],
+                "names claims u32::MAX entries",
+            ),
+            (&[0x00, 0x00, 0x00], "one trailing byte"),
+            (&[0x02, 0xc3, 0x28, 0x00], "invalid UTF-8"),
+        ];
+        for (bytes, what) in cases {
+            let error = rejects(&mut raw, &rt, bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
+            match what {
+                "one trailing byte" => assert_eq!(error, GuestError::TrailingBytes { count: 1 }),
+                _ => assert!(
+                    matches!(error, GuestError::Decode { .. }),
+                    "{what}: {error}"
+                ),
+            }
+        }
+        // The same instance still transforms.
+        let out = rt
+            .block_on(raw.transform(&SomeDataStruct::example()))
+            .unwrap();
+        assert_eq!(out.value.names.len(), 3);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_bytes_never_trap(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            thread_local! {
+                static STATE: std::cell::RefCell<Option<(tokio::runtime::Runtime, boundary_host::RawInstance)>> = const { std::cell::RefCell::new(None) };
+            }
+            STATE.with(|state| {
+                let mut state = state.borrow_mut();
+                let (rt, raw) = state.get_or_insert_with(setup);
+                match rejects(raw, rt, &bytes) {
+                    Ok(_) => Ok(()),
+                    Err(TestCaseError::Reject(_)) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            })?;
+        }
+    }
+}
