@@ -62,3 +62,20 @@ fmt:
 [group('check')]
 lint:
     {{cargo}} clippy --workspace --all-targets -- -D warnings
+
+# Soak: 1,000,000 calls per path on one instance, then 10,000 instantiate/drop cycles; prints memory figures.
+[group('harden')]
+soak calls="1000000" cycles="10000":
+    {{cargo}} run --release -p boundary-host --example soak -- {{calls}} {{cycles}}
+
+# Run one fuzz target for SECS seconds (raw_decoder, host_result, differential); needs cargo-fuzz and nightly.
+[group('harden')]
+fuzz target secs="60":
+    cd fuzz && {{cargo}} +nightly fuzz run {{target}} -- -max_total_time={{secs}}
+
+# Every fuzz target for SECS seconds each, as CI does.
+[group('harden')]
+fuzz-all secs="30":
+    just fuzz raw_decoder {{secs}}
+    just fuzz host_result {{secs}}
+    just fuzz differential {{secs}}

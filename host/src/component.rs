@@ -224,6 +224,12 @@ impl std::fmt::Debug for ComponentInstance {
 }
 
 impl ComponentInstance {
+    /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once
+    /// warmed up: the guest frees what each call allocates.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().guard.memory_bytes
+    }
+
     /// Calls the guest's `transform`.
     ///
     /// # Errors

@@ -14,6 +14,8 @@ pub(crate) struct Guard {
     limit_hit: bool,
     /// Entries into guest code during the current call.
     pub(crate) guest_calls: u32,
+    /// Linear memory the guest holds, in bytes: the largest size a memory has grown to.
+    pub(crate) memory_bytes: usize,
 }
 
 impl Guard {
@@ -28,6 +30,7 @@ impl Guard {
                 .build(),
             limit_hit: false,
             guest_calls: 0,
+            memory_bytes: 0,
         }
     }
 }
@@ -41,6 +44,9 @@ impl ResourceLimiter for Guard {
     ) -> wasmtime::Result<bool> {
         let allowed = self.memory.memory_growing(current, desired, maximum)?;
         self.limit_hit |= !allowed;
+        if allowed {
+            self.memory_bytes = self.memory_bytes.max(desired);
+        }
         Ok(allowed)
     }
 

@@ -35,6 +35,14 @@ const REQUIRED: [(&str, &str); 4] = [
 ];
 /// Optional: a module without it can still transform.
 const BUTTON_TEXT: (&str, &str) = ("button_text", "func(i32, i32) -> i32");
+/// The tuned exports (see [`boundary_kernel::wire`]): optional, all or none. A module without them
+/// still runs every other path.
+const TUNED: [(&str, &str); 4] = [
+    ("entry_point_borrowed", "func(i32, i32) -> i32"),
+    ("entry_point_consume", "func(i32, i32) -> i32"),
+    ("input_buffer", "func(i32) -> i32"),
+    ("entry_point_tuned", "func(i32) -> i32"),
+];
 /// The only import module the host provides: WASI preview 1, with nothing granted.
 const WASI_P1: &str = "wasi_snapshot_preview1";
 
@@ -58,6 +66,7 @@ pub struct RawGuest {
     runtime: Runtime,
     pre: InstancePre<RawState>,
     has_button_text: bool,
+    has_tuned: bool,
     /// The instance [`RawGuest::transform`] and [`RawGuest::button_text`] reuse.
     /// How many instances [`RawGuest::instantiate`] has created.
     created: Arc<AtomicU64>,
@@ -104,10 +113,14 @@ impl RawGuest {
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        let has_tuned = TUNED
+            .iter()
+            .all(|(name, expected)| check_export(&module, name, expected).is_ok());
         Ok(Self {
             runtime: runtime.clone(),
             pre,
             has_button_text,
+            has_tuned,
             created: Arc::default(),
             cached: Arc::default(),
         })
@@ -211,6 +224,24 @@ impl RawGuest {
         } else {
             None
         };
+        let tuned = if self.has_tuned {
+            Some(TunedExports {
+                borrowed: instance
+                    .get_typed_func(&mut store, TUNED[0].0)
+                    .map_err(lookup)?,
+                consume: instance
+                    .get_typed_func(&mut store, TUNED[1].0)
+                    .map_err(lookup)?,
+                input_buffer: instance
+                    .get_typed_func(&mut store, TUNED[2].0)
+                    .map_err(lookup)?,
+                entry_point_tuned: instance
+                    .get_typed_func(&mut store, TUNED[3].0)
+                    .map_err(lookup)?,
+            })
+        } else {
+            None
+        };
         Ok(RawInstance {
             store,
             memory,
@@ -218,6 +249,8 @@ impl RawGuest {
             ns_free,
             entry_point,
             button_text,
+            tuned,
+            input_buffer: None,
             limits: self.runtime.limits(),
         })
     }
@@ -249,6 +282,25 @@ fn check_export(module: &Module, name: &str, expected: &str) -> Result<(), LoadE
 
 type ExchangeFunc = TypedFunc<(u32, u32), u32>;
 
+/// The optional exports of the tuned ABI.
+#[derive(Clone)]
+struct TunedExports {
+    borrowed: ExchangeFunc,
+    consume: ExchangeFunc,
+    input_buffer: TypedFunc<u32, u32>,
+    entry_point_tuned: TypedFunc<u32, u32>,
+}
+
+/// How [`RawInstance::exchange`] treats the output and the input buffer.
+#[derive(Debug, Clone, Copy, Default)]
+struct Mode {
+    /// Copy the output into a host `Vec` before decoding it, as the seed chapter did, instead of
+    /// decoding straight from guest memory.
+    copy_output: bool,
+    /// The export frees its own input, so the host does not call `ns_free` on it.
+    guest_frees_input: bool,
+}
+
 /// One instance of a ptr/len guest, for many calls.
 ///
 /// After a call returns an error other than [`CallError::Guest`], drop the instance: the guest's
@@ -260,6 +312,9 @@ pub struct RawInstance {
     ns_free: TypedFunc<(u32, u32, u32), ()>,
     entry_point: ExchangeFunc,
     button_text: Option<ExchangeFunc>,
+    tuned: Option<TunedExports>,
+    /// The tuned path's input buffer as `input_buffer` last returned it: address and size.
+    input_buffer: Option<(u32, u32)>,
     limits: Limits,
 }
 
@@ -270,6 +325,12 @@ impl std::fmt::Debug for RawInstance {
 }
 
 impl RawInstance {
+    /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once
+    /// warmed up: the guest frees what each call allocates.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().guard.memory_bytes
+    }
+
     /// Transforms a record through `entry_point`.
     ///
     /// # Errors
@@ -281,7 +342,177 @@ impl RawInstance {
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
         let entry_point = self.entry_point.clone();
-        self.exchange(entry_point, &bytes).await
+        self.exchange(entry_point, &bytes, Mode::default()).await
+    }
+
+    /// Transforms a record as the seed chapter did: serialize, `ns_malloc`, write,
+    /// `entry_point`, read the region, copy the output into a host `Vec`, decode it, and free
+    /// all three allocations. Checked like [`RawInstance::transform`].
+    ///
+    /// # Errors
+    ///
+    /// As [`RawInstance::transform`].
+    pub async fn transform_seed(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let entry_point = self.entry_point.clone();
+        let mode = Mode {
+            copy_output: true,
+            ..Mode::default()
+        };
+        self.exchange(entry_point, &bytes, mode).await
+    }
+
+    /// As [`RawInstance::transform`], through `entry_point_borrowed`: the guest decodes the
+    /// input's strings as borrowed slices.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::MissingExport`] for a module without the tuned exports; otherwise as
+    /// [`RawInstance::transform`].
+    pub async fn transform_borrowed(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let func = self.tuned()?.borrowed;
+        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        self.exchange(func, &bytes, Mode::default()).await
+    }
+
+    /// As [`RawInstance::transform_borrowed`], through `entry_point_consume`, which also frees
+    /// its input: one `ns_free` fewer per call.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawInstance::transform_borrowed`].
+    pub async fn transform_consume(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let func = self.tuned()?.consume;
+        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let mode = Mode {
+            guest_frees_input: true,
+            ..Mode::default()
+        };
+        self.exchange(func, &bytes, mode).await
+    }
+
+    /// The tuned ptr/len path: one call into the guest per transform once its buffers are
+    /// large enough.
+    ///
+    /// The host serializes the record straight into the guest's reusable input buffer (asking
+    /// `input_buffer` for a larger one only when it does not fit), calls
+    /// `entry_point_tuned(len)`, and decodes the output straight from guest memory. The guest
+    /// decodes with borrowed strings and keeps its output buffer and result region, so nothing
+    /// is freed and, on an instance kept across calls, memory stops growing. Every address and
+    /// length is checked as on the other paths.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::MissingExport`] for a module without the tuned exports; otherwise as
+    /// [`RawInstance::transform`].
+    pub async fn transform_tuned(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let tuned = self.tuned()?;
+        guard::arm(&mut self.store, guard);
+        // Serialize straight into the buffer the guest lent last time, if it fits. Its size
+        // was checked against `max_input_bytes` when it was asked for.
+        let mut written = None;
+        if let Some((ptr, size)) = self.input_buffer {
+            let range = self.guest_range("the cached input buffer", ptr, size)?;
+            let memory = &mut self.memory.data_mut(&mut self.store)[range];
+            written = postcard::to_slice(input, memory)
+                .ok()
+                .map(|used| used.len());
+        }
+        let len = match written {
+            // At most `size`, a `u32`.
+            Some(len) => u32::try_from(len).unwrap_or(u32::MAX),
+            None => {
+                let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+                let len = self.check_input_len(bytes.len())?;
+                self.input_buffer = None;
+                let ptr = tuned
+                    .input_buffer
+                    .call_async(&mut self.store, len)
+                    .await
+                    .map_err(|e| guard::classify(e, &self.store.data().guard))?;
+                if ptr == 0 && len > 0 {
+                    return Err(CallError::AllocFailed { size: len });
+                }
+                let range = self.guest_range("the input buffer from input_buffer", ptr, len)?;
+                self.memory.data_mut(&mut self.store)[range].copy_from_slice(&bytes);
+                self.input_buffer = Some((ptr, len));
+                len
+            }
+        };
+        let region_ptr = tuned
+            .entry_point_tuned
+            .call_async(&mut self.store, len)
+            .await
+            .map_err(|e| guard::classify(e, &self.store.data().guard))?;
+        let (region, out_range) = self.output(region_ptr)?;
+        let response: Result<wire::Response<SomeDataStruct>, _> =
+            wire::decode_exact(&self.memory.data(&self.store)[out_range]);
+        let value = response.map_err(|e| CallError::Decode(e.to_string()))??;
+        Ok(Called {
+            value,
+            traffic: Traffic {
+                guest_calls: self.store.data().guard.guest_calls,
+                bytes_in: u64::from(len),
+                bytes_out: u64::from(RESULT_SIZE) + u64::from(region.len),
+            },
+        })
+    }
+
+    /// The size of the guest's linear memory now, in bytes.
+    pub fn memory_size(&self) -> usize {
+        self.memory.data_size(&self.store)
+    }
+
+    fn tuned(&self) -> Result<TunedExports, CallError> {
+        self.tuned
+            .clone()
+            .ok_or(CallError::MissingExport("entry_point_tuned"))
+    }
+
+    fn check_input_len(&self, len: usize) -> Result<u32, CallError> {
+        let max_input = self.limits.max_input_bytes;
+        u32::try_from(len)
+            .ok()
+            .filter(|len| *len <= max_input)
+            .ok_or(CallError::InputTooLarge {
+                len: len as u64,
+                max: max_input,
+            })
+    }
+
+    /// Reads and checks the result region at `region_ptr`: its alignment and bounds, then the
+    /// output's length against the limit and its bounds.
+    fn output(&self, region_ptr: u32) -> Result<(ResultRegion, Range<usize>), CallError> {
+        if region_ptr % RESULT_ALIGN != 0 {
+            return Err(CallError::Misaligned {
+                ptr: region_ptr,
+                align: RESULT_ALIGN,
+            });
+        }
+        let region_range = self.guest_range("the result region", region_ptr, RESULT_SIZE)?;
+        let mut region_bytes = [0; RESULT_SIZE as usize];
+        region_bytes.copy_from_slice(&self.memory.data(&self.store)[region_range]);
+        let region = ResultRegion::from_le_bytes(region_bytes);
+        if region.len > self.limits.max_output_bytes {
+            return Err(CallError::OutputTooLarge {
+                len: region.len,
+                max: self.limits.max_output_bytes,
+            });
+        }
+        let out_range = self.guest_range("the output", region.ptr, region.len)?;
+        Ok((region, out_range))
     }
 
     /// Sends `bytes` to `entry_point` as they are, without encoding a record: for testing how a
@@ -311,7 +542,7 @@ impl RawInstance {
             .clone()
             .ok_or(CallError::MissingExport("button_text"))?;
         let bytes = wire::encode(status).map_err(|e| CallError::Decode(e.to_string()))?;
-        self.exchange(func, &bytes).await
+        self.exchange(func, &bytes, Mode::default()).await
     }
 
     /// One round trip of the ABI: allocate, write, call, check, read, decode, free.
@@ -329,15 +560,9 @@ impl RawInstance {
         &mut self,
         func: ExchangeFunc,
         input: &[u8],
+        mode: Mode,
     ) -> Result<Called<T>, CallError> {
-        let max_input = self.limits.max_input_bytes;
-        let len = u32::try_from(input.len())
-            .ok()
-            .filter(|len| *len <= max_input)
-            .ok_or(CallError::InputTooLarge {
-                len: input.len() as u64,
-                max: max_input,
-            })?;
+        let len = self.check_input_len(input.len())?;
         guard::arm(&mut self.store, guard);
 
         let in_ptr = self
@@ -355,32 +580,27 @@ impl RawInstance {
             .call_async(&mut self.store, (in_ptr, len))
             .await
             .map_err(|e| guard::classify(e, &self.store.data().guard))?;
-        if region_ptr % RESULT_ALIGN != 0 {
-            return Err(CallError::Misaligned {
-                ptr: region_ptr,
-                align: RESULT_ALIGN,
-            });
-        }
-        let region_range = self.guest_range("the result region", region_ptr, RESULT_SIZE)?;
-        let mut region_bytes = [0; RESULT_SIZE as usize];
-        region_bytes.copy_from_slice(&self.memory.data(&self.store)[region_range]);
-        let region = ResultRegion::from_le_bytes(region_bytes);
-        if region.len > self.limits.max_output_bytes {
-            return Err(CallError::OutputTooLarge {
-                len: region.len,
-                max: self.limits.max_output_bytes,
-            });
-        }
-        let out_range = self.guest_range("the output", region.ptr, region.len)?;
-        // Decoded straight from guest memory: the only copy is into the host's own values.
-        let response: Result<wire::Response<T>, _> =
-            wire::decode_exact(&self.memory.data(&self.store)[out_range]);
+        let (region, out_range) = self.output(region_ptr)?;
+        let response: Result<wire::Response<T>, _> = if mode.copy_output {
+            // The seed's way: the output into a host buffer first, then decoded from there.
+            let copied = self.memory.data(&self.store)[out_range].to_vec();
+            wire::decode_exact::<wire::Response<T>>(&copied)
+        } else {
+            // Decoded straight from guest memory: the only copy is into the host's own values.
+            wire::decode_exact(&self.memory.data(&self.store)[out_range])
+        };
 
-        for (ptr, size, align) in [
+        let frees = [
             (in_ptr, len, 1),
             (region.ptr, region.len, 1),
             (region_ptr, RESULT_SIZE, RESULT_ALIGN),
-        ] {
+        ];
+        let frees = if mode.guest_frees_input {
+            &frees[1..]
+        } else {
+            &frees[..]
+        };
+        for &(ptr, size, align) in frees {
             self.ns_free
                 .call_async(&mut self.store, (ptr, size, align))
                 .await
