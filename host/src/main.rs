@@ -349,17 +349,8 @@ async fn run(
         let out = raw.instantiate().await?.transform(&record).await;
         outputs.push(("raw", out.context_of("raw path")?.value));
     }
-    let (first_path, first) = outputs
-        .first()
-        .ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
-    for (other_path, other) in &outputs[1..] {
-        if other != first {
-            return Err(Failure::Guest(anyhow!(
-                "the {first_path} and {other_path} paths disagree: {first:?} vs {other:?}"
-            )));
-        }
-    }
-    let json = serde_json::to_string(first)
+    let first = agreed(outputs)?;
+    let json = serde_json::to_string(&first)
         .context("cannot print the output")
         .map_err(Failure::Guest)?;
     println!("{json}");
@@ -382,18 +373,25 @@ async fn button_text(
         let out = raw.instantiate().await?.button_text(status).await;
         labels.push(("raw", out.context_of("raw path")?.value));
     }
-    let (first_path, first) = labels
-        .first()
+    let first = agreed(labels)?;
+    println!("{first}");
+    Ok(())
+}
+
+/// The one output every path gave, or a guest failure naming the two that disagree.
+fn agreed<T: PartialEq + std::fmt::Debug>(outputs: Vec<(&str, T)>) -> Result<T, Failure> {
+    let mut outputs = outputs.into_iter();
+    let (first_path, first) = outputs
+        .next()
         .ok_or_else(|| Failure::Input(anyhow!("no path selected")))?;
-    for (other_path, other) in &labels[1..] {
+    for (other_path, other) in outputs {
         if other != first {
             return Err(Failure::Guest(anyhow!(
                 "the {first_path} and {other_path} paths disagree: {first:?} vs {other:?}"
             )));
         }
     }
-    println!("{first}");
-    Ok(())
+    Ok(first)
 }
 
 fn inspect(
