@@ -28,3 +28,30 @@ impl From<&boundary_kernel::SomeDataStruct> for WitRecord {
         }
     }
 }
+
+/// The same world with synchronous exports, for callers that do not run an executor.
+pub mod sync {
+    wasmtime::component::bindgen!({
+        world: "transformer",
+        path: "../wit",
+    });
+
+    pub use boundary::kernel::types::SomeDataStruct as WitRecord;
+
+    impl From<WitRecord> for boundary_kernel::SomeDataStruct {
+        fn from(record: WitRecord) -> Self {
+            let WitRecord { name, names } = record;
+            Self { name, names }
+        }
+    }
+
+    impl From<&boundary_kernel::SomeDataStruct> for WitRecord {
+        fn from(record: &boundary_kernel::SomeDataStruct) -> Self {
+            let boundary_kernel::SomeDataStruct { name, names } = record;
+            Self {
+                name: name.clone(),
+                names: names.clone(),
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{Transformer, TransformerPre, WitRecord};
+use crate::bindings::{Transformer, TransformerPre, WitRecord, sync};
 use crate::error::{CallError, LoadError, one_line};
 use crate::guard::{self, Guard};
 use crate::{Called, Limits, Runtime, Traffic, inspect};
@@ -47,6 +47,8 @@ impl WasiView for ComponentState {
 pub struct ComponentGuest {
     runtime: Runtime,
     pre: TransformerPre<ComponentState>,
+    /// The same `InstancePre` behind synchronous bindings.
+    sync_pre: sync::TransformerPre<ComponentState>,
     /// The instance [`ComponentGuest::transform`] and [`ComponentGuest::button_text`] reuse.
     /// How many instances [`ComponentGuest::instantiate`] has created.
     created: Arc<AtomicU64>,
@@ -89,10 +91,13 @@ impl ComponentGuest {
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Invalid(one_line(&e)))?;
+        let sync_pre =
+            sync::TransformerPre::new(pre.clone()).map_err(|e| LoadError::Invalid(one_line(&e)))?;
         let pre = TransformerPre::new(pre).map_err(|e| LoadError::Invalid(one_line(&e)))?;
         Ok(Self {
             runtime: runtime.clone(),
             pre,
+            sync_pre,
             created: Arc::default(),
             cached: Arc::default(),
         })
@@ -182,6 +187,112 @@ impl ComponentGuest {
             limits: self.runtime.limits(),
         })
     }
+
+    /// Creates a fresh instance in its own store, without an executor, for synchronous calls.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Instantiate`] if the component's start-up code traps, or if it imports a
+    /// WASI function (those are linked as async host functions and need
+    /// [`ComponentGuest::instantiate`]).
+    pub fn instantiate_sync(&self) -> Result<SyncComponentInstance, CallError> {
+        self.created.fetch_add(1, Ordering::Relaxed);
+        let mut store = self.new_store();
+        let bindings = match self.sync_pre.instantiate(&mut store) {
+            Ok(bindings) => bindings,
+            Err(e) => {
+                return Err(match guard::classify(e, &store.data().guard) {
+                    CallError::Trap(message) => CallError::Instantiate(message),
+                    other => other,
+                });
+            }
+        };
+        Ok(SyncComponentInstance {
+            store,
+            bindings,
+            limits: self.runtime.limits(),
+        })
+    }
+
+    fn new_store(&self) -> Store<ComponentState> {
+        let state = ComponentState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            guard: Guard::new(self.runtime.limits()),
+        };
+        let mut store = Store::new(self.runtime.engine(), state);
+        guard::install(&mut store, guard);
+        // Caps what lifting a guest's values may allocate on the host.
+        store.set_hostcall_fuel(self.runtime.limits().max_output_bytes as usize);
+        store
+    }
+}
+
+/// One instance of a component guest called synchronously, for many calls. The same checks
+/// and error rules as [`ComponentInstance`].
+pub struct SyncComponentInstance {
+    store: Store<ComponentState>,
+    bindings: sync::Transformer,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for SyncComponentInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncComponentInstance")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncComponentInstance {
+    /// Calls the guest's `transform` synchronously.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ComponentInstance::transform`].
+    pub fn transform(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let bytes_in = check_input(input, self.limits)?;
+        guard::arm(&mut self.store, guard);
+        let result = self
+            .bindings
+            .call_transform(&mut self.store, &sync::WitRecord::from(input));
+        let output = result.map_err(|e| guard::classify(e, &self.store.data().guard))?;
+        let output = SomeDataStruct::from(output);
+        let bytes_out = canonical_size(&output);
+        check_output(bytes_out, self.limits)?;
+        Ok(Called {
+            value: output,
+            traffic: Traffic {
+                guest_calls: self.store.data().guard.guest_calls,
+                bytes_in,
+                bytes_out,
+            },
+        })
+    }
+}
+
+fn check_input(input: &SomeDataStruct, limits: Limits) -> Result<u64, CallError> {
+    let bytes_in = canonical_size(input);
+    if bytes_in > u64::from(limits.max_input_bytes) {
+        return Err(CallError::InputTooLarge {
+            len: bytes_in,
+            max: limits.max_input_bytes,
+        });
+    }
+    Ok(bytes_in)
+}
+
+fn check_output(len: u64, limits: Limits) -> Result<(), CallError> {
+    let max = limits.max_output_bytes;
+    if len > u64::from(max) {
+        return Err(CallError::OutputTooLarge {
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// Runs `call` on the cached instance, or on a `fresh` one if there is none, and caches the

@@ -20,6 +20,7 @@
 //! before anything is allocated, and the result region's alignment. Failures are [`CallError`]s;
 //! problems with the guest file itself are [`LoadError`]s.
 
+pub mod bench;
 mod bindings;
 pub mod component;
 pub mod embedded;

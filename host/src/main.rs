@@ -124,6 +124,32 @@ enum Command {
         #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
         calls: u32,
     },
+    /// Benchmark every workload on every path against native Rust, and instantiation; write a
+    /// Markdown report and an SVG chart.
+    ///
+    /// Example: boundary bench --quick --out bench/report.md
+    Bench {
+        /// Fewer, shorter samples.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the report; the chart goes next to it as chart.svg.
+        #[arg(long, value_name = "FILE.md", default_value = "bench/report.md")]
+        out: PathBuf,
+        /// Browser figures from the Playwright run to include in the report.
+        #[arg(long, value_name = "FILE.json")]
+        web_results: Option<PathBuf>,
+        /// Only merge --web-results (default web/test-results/comparison.json) into the
+        /// existing report; measure nothing.
+        #[arg(long)]
+        web_only: bool,
+        /// Measure this component (or wit-bindgen core module, componentized here) instead of
+        /// the embedded one.
+        #[arg(long, value_name = "FILE.wasm")]
+        component: Option<PathBuf>,
+        /// Measure this ptr/len core module instead of the embedded one.
+        #[arg(long, value_name = "FILE.wasm")]
+        raw: Option<PathBuf>,
+    },
     /// Serve the to-do web app from web/dist, its JSON API, and server-side transforms.
     ///
     /// Build the app first with `just web`; `just serve` does both.
@@ -219,6 +245,22 @@ async fn dispatch(command: Command, limits: Limits) -> Result<(), Failure> {
             write_guests,
         } => inspect(&runtime, file.as_deref(), wat, write_guests.as_deref()),
         Command::Demo { calls } => demo(&runtime, calls).await,
+        Command::Bench {
+            quick,
+            out,
+            web_results,
+            web_only,
+            component,
+            raw,
+        } => boundary_host::bench::command(boundary_host::bench::Options {
+            quick,
+            out,
+            web_results,
+            web_only,
+            component,
+            raw,
+        })
+        .map_err(|e| Failure::Guest(e.into())),
         Command::Serve { addr, dist } => boundary_host::serve::run(runtime, addr, &dist)
             .await
             .map_err(|e| Failure::Input(e.into())),

@@ -495,7 +495,7 @@ impl RawInstance {
     /// Reads and checks the result region at `region_ptr`: its alignment and bounds, then the
     /// output's length against the limit and its bounds.
     fn output(&self, region_ptr: u32) -> Result<(ResultRegion, Range<usize>), CallError> {
-        if region_ptr % RESULT_ALIGN != 0 {
+        if !region_ptr.is_multiple_of(RESULT_ALIGN) {
             return Err(CallError::Misaligned {
                 ptr: region_ptr,
                 align: RESULT_ALIGN,
@@ -527,7 +527,7 @@ impl RawInstance {
         bytes: &[u8],
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let entry_point = self.entry_point.clone();
-        self.exchange(entry_point, bytes).await
+        self.exchange(entry_point, bytes, Mode::default()).await
     }
 
     /// Labels a button through `button_text`.

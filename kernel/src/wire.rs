@@ -12,6 +12,18 @@
 //! | `entry_point` | `(ptr: i32, len: i32) -> i32` | reads `postcard(SomeDataStruct)` from `[ptr, ptr+len)`, returns the address of a [`ResultRegion`] over `postcard(Response<SomeDataStruct>)` |
 //! | `button_text` | `(ptr: i32, len: i32) -> i32` | the same, for `postcard(String)` in and `postcard(Response<String>)` out |
 //!
+//! Optional exports of the tuned path (the host uses them when all four are present):
+//!
+//! | export | signature | contract |
+//! |---|---|---|
+//! | `entry_point_borrowed` | `(ptr: i32, len: i32) -> i32` | as `entry_point`; the guest decodes strings borrowed from the input bytes |
+//! | `entry_point_consume` | `(ptr: i32, len: i32) -> i32` | as `entry_point_borrowed`, and it frees its input `(ptr, len, 1)` itself: the host must not |
+//! | `input_buffer` | `(len: i32) -> i32` | the address of a guest-owned input buffer of at least `len` bytes, or 0; it stays put until the next `input_buffer` call, so the host may cache it and serialize straight into it |
+//! | `entry_point_tuned` | `(len: i32) -> i32` | decodes the first `len` bytes of that buffer, returns the address of a [`ResultRegion`] over `postcard(Response<SomeDataStruct>)` in a guest-owned buffer; both stay valid until the next tuned call, and the host frees neither |
+//!
+//! A tuned call is therefore one call into the guest in the steady state, and memory stops
+//! growing once the two buffers are as large as the largest input and output.
+//!
 //! One call, as the host makes it:
 //!
 //! 1. encode the input with [`encode`] and `ns_malloc(len, 1)` a buffer for it;

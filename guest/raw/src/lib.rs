@@ -3,7 +3,9 @@
 //! It speaks the ABI documented in [`boundary_kernel::wire`]: the host asks [`ns_malloc`] for a
 //! buffer, writes the postcard-encoded input into it, calls [`entry_point`] (or [`button_text`]),
 //! reads the 8-byte result region it gets back, and frees all three allocations with
-//! [`ns_free`].
+//! [`ns_free`]. The tuned exports ([`entry_point_borrowed`], [`entry_point_consume`],
+//! [`input_buffer`] and [`entry_point_tuned`]) trade those steps for fewer calls and copies; the
+//! benchmarks measure each.
 //!
 //! Where the seed chapter's guest had undefined behaviour, this one is defined:
 //! - an alignment of 0 or one that is not a power of two is refused (`ns_malloc` returns 0,
@@ -114,6 +116,123 @@ pub unsafe extern "C" fn button_text(ptr: *const u8, len: usize) -> *mut WasmSli
     respond(&response)
 }
 
+/// Like [`entry_point`], with the same ABI, but decodes the input's strings as slices of the
+/// input bytes instead of one owned `String` each: decoding allocates one `Vec` for the list and
+/// nothing per name.
+///
+/// # Safety
+///
+/// As for [`entry_point`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entry_point_borrowed(ptr: *const u8, len: usize) -> *mut WasmSlice {
+    // SAFETY: forwarded from this function's contract.
+    let input = unsafe { input_bytes(ptr, len) };
+    respond(&transform_borrowed(input))
+}
+
+/// Like [`entry_point_borrowed`], and it also frees its input: the host does not call
+/// `ns_free(ptr, len, 1)` afterwards, saving one call into the guest.
+///
+/// # Safety
+///
+/// Unless `len` is 0, `ptr` must have been returned by `ns_malloc(len, 1)`, be filled, and not be
+/// freed already. After the call it is freed: the caller must neither read nor free it again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn entry_point_consume(ptr: *mut u8, len: usize) -> *mut WasmSlice {
+    // SAFETY: forwarded from this function's contract; the slice is dropped before the free.
+    let region = respond(&transform_borrowed(unsafe { input_bytes(ptr, len) }));
+    // SAFETY: `ptr` came from `ns_malloc(len, 1)` and is live (the contract above); nothing
+    // borrows it any more.
+    unsafe { ns_free(ptr, len, 1) };
+    region
+}
+
+/// Buffers the tuned exports reuse from call to call, so a steady stream of calls neither
+/// allocates per call at the boundary nor grows memory.
+#[derive(Debug)]
+struct Tuned {
+    /// The input buffer [`input_buffer`] hands out; the host writes each input into it.
+    input: Vec<u8>,
+    /// The last output of [`entry_point_tuned`].
+    output: Vec<u8>,
+    /// Where the last output is, for the host to read.
+    region: WasmSlice,
+}
+
+thread_local! {
+    static TUNED: std::cell::RefCell<Tuned> = const {
+        std::cell::RefCell::new(Tuned {
+            input: Vec::new(),
+            output: Vec::new(),
+            region: WasmSlice { ptr: ptr::null_mut(), len: 0 },
+        })
+    };
+}
+
+/// Returns the address of the guest's reusable input buffer, grown to at least `len` bytes, or
+/// null if it cannot grow. The address stays valid, and the buffer keeps its size, until the next
+/// call to `input_buffer`: the host may cache it and write any input of up to `len` bytes
+/// there without calling into the guest again.
+#[unsafe(no_mangle)]
+pub extern "C" fn input_buffer(len: usize) -> *mut u8 {
+    TUNED.with_borrow_mut(|tuned| {
+        let missing = len.saturating_sub(tuned.input.len());
+        if missing > 0 {
+            if tuned.input.try_reserve_exact(missing).is_err() {
+                return ptr::null_mut();
+            }
+            tuned.input.resize(len, 0);
+        }
+        tuned.input.as_mut_ptr()
+    })
+}
+
+/// The tuned transform: decodes the first `len` bytes of the [`input_buffer`] with borrowed
+/// strings, transforms, and encodes `postcard(Response<SomeDataStruct>)` into a buffer the guest
+/// keeps. Returns the address of a [`WasmSlice`] over that output.
+///
+/// The region and the output stay valid until the next call to `entry_point_tuned` or
+/// `input_buffer`, and the host frees neither: one call per transform, and no memory growth
+/// once the buffers are large enough. A `len` over the buffer's size is a decode error.
+#[unsafe(no_mangle)]
+pub extern "C" fn entry_point_tuned(len: usize) -> *const WasmSlice {
+    TUNED.with_borrow_mut(|tuned| {
+        let response = match tuned.input.get(..len) {
+            Some(input) => transform_borrowed(input),
+            None => Err(GuestError::Decode {
+                message: format!(
+                    "{len} bytes asked for, but the input buffer holds {}",
+                    tuned.input.len()
+                ),
+            }),
+        };
+        tuned.output = encode_response(&response);
+        tuned.region = WasmSlice {
+            ptr: tuned.output.as_mut_ptr(),
+            len: tuned.output.len(),
+        };
+        &raw const tuned.region
+    })
+}
+
+/// The record with its strings borrowed from the input bytes. Same wire format as
+/// [`SomeDataStruct`]: postcard encodes `&str` and `String` alike.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct RecordRef<'a> {
+    #[serde(borrow)]
+    name: &'a str,
+    #[serde(borrow)]
+    names: Vec<&'a str>,
+}
+
+/// [`boundary_kernel::transform`] on borrowed strings: append [`boundary_kernel::NEW_NAME`].
+/// The tests check it against the kernel's.
+fn transform_borrowed(input: &[u8]) -> Response<RecordRef<'_>> {
+    let mut record: RecordRef<'_> = wire::decode_exact(input)?;
+    record.names.push(boundary_kernel::NEW_NAME);
+    Ok(record)
+}
+
 /// # Safety
 ///
 /// When `len` is non-zero, `[ptr, ptr + len)` must be readable and not written during `'a`.
@@ -127,7 +246,15 @@ unsafe fn input_bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 }
 
 fn respond<T: serde::Serialize>(response: &Response<T>) -> *mut WasmSlice {
-    let bytes = match wire::encode(response) {
+    // A boxed slice's capacity is its length: freeing `(ptr, len, 1)` matches its layout.
+    let bytes = encode_response(response).into_boxed_slice();
+    let len = bytes.len();
+    let ptr = Box::into_raw(bytes).cast::<u8>();
+    Box::into_raw(Box::new(WasmSlice { ptr, len }))
+}
+
+fn encode_response<T: serde::Serialize>(response: &Response<T>) -> Vec<u8> {
+    match wire::encode(response) {
         Ok(bytes) => bytes,
         Err(e) => {
             let error: Response<()> = Err(GuestError::Encode {
@@ -137,12 +264,7 @@ fn respond<T: serde::Serialize>(response: &Response<T>) -> *mut WasmSlice {
             // a decode error rather than a trap.
             wire::encode(&error).unwrap_or_default()
         }
-    };
-    // A boxed slice's capacity is its length: freeing `(ptr, len, 1)` matches its layout.
-    let bytes = bytes.into_boxed_slice();
-    let len = bytes.len();
-    let ptr = Box::into_raw(bytes).cast::<u8>();
-    Box::into_raw(Box::new(WasmSlice { ptr, len }))
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +341,72 @@ mod tests {
         let output = call(entry_point, b"\x00\x00extra");
         let response: Response<SomeDataStruct> = wire::decode_exact(&output).unwrap();
         assert_eq!(response, Err(GuestError::TrailingBytes { count: 5 }));
+    }
+
+    #[test]
+    fn the_borrowed_exports_agree_with_the_kernel() {
+        let records = [
+            SomeDataStruct::example(),
+            SomeDataStruct::default(),
+            SomeDataStruct {
+                name: "ä🦀".into(),
+                names: (0..300).map(|i| format!("n{i}")).collect(),
+            },
+        ];
+        for record in records {
+            let input = wire::encode(&record).unwrap();
+            let expected: Response<SomeDataStruct> = Ok(boundary_kernel::transform(record.clone()));
+            let output = call(entry_point_borrowed, &input);
+            assert_eq!(wire::decode_exact(&output), Ok(expected.clone()));
+
+            let buf = ns_malloc(input.len(), 1);
+            // SAFETY: `buf` is a fresh allocation of `input.len()` bytes.
+            unsafe { ptr::copy_nonoverlapping(input.as_ptr(), buf, input.len()) };
+            // SAFETY: `buf` came from `ns_malloc(len, 1)` and is filled; it is not used again.
+            let region = unsafe { entry_point_consume(buf, input.len()) };
+            // SAFETY: the region and its output are live until freed below.
+            let WasmSlice { ptr: out, len } = unsafe { region.read() };
+            // SAFETY: the guest promises `len` initialised bytes at `out`.
+            let output = unsafe { std::slice::from_raw_parts(out, len) }.to_vec();
+            // SAFETY: each pointer freed once with its ABI layout; the input was freed by the
+            // export itself.
+            unsafe {
+                ns_free(out, len, 1);
+                ns_free(
+                    region.cast(),
+                    size_of::<WasmSlice>(),
+                    align_of::<WasmSlice>(),
+                );
+            }
+            assert_eq!(wire::decode_exact(&output), Ok(expected.clone()));
+
+            let buf = input_buffer(input.len());
+            assert!(!buf.is_null());
+            // SAFETY: `input_buffer` returned a buffer of at least `input.len()` bytes that
+            // stays put until the next `input_buffer` call.
+            unsafe { ptr::copy_nonoverlapping(input.as_ptr(), buf, input.len()) };
+            let region = entry_point_tuned(input.len());
+            // SAFETY: the region and its output are valid until the next tuned call.
+            let output = unsafe {
+                let WasmSlice { ptr: out, len } = region.read();
+                std::slice::from_raw_parts(out, len).to_vec()
+            };
+            assert_eq!(wire::decode_exact(&output), Ok(expected));
+        }
+    }
+
+    #[test]
+    fn the_tuned_export_refuses_a_length_over_its_buffer() {
+        let len = input_buffer(4);
+        assert!(!len.is_null());
+        let region = entry_point_tuned(1 << 20);
+        // SAFETY: the region and its output are valid until the next tuned call.
+        let output = unsafe {
+            let WasmSlice { ptr: out, len } = region.read();
+            std::slice::from_raw_parts(out, len).to_vec()
+        };
+        let response: Response<SomeDataStruct> = wire::decode_exact(&output).unwrap();
+        assert!(matches!(response, Err(GuestError::Decode { .. })));
     }
 
     #[test]
