@@ -3,6 +3,7 @@
 cargo := env_var_or_default("CARGO", "cargo")
 npm := env_var_or_default("NPM", "npm")
 boundary := cargo + " run --quiet -p boundary-host --"
+boundary-release := cargo + " run --quiet --release -p boundary-host --"
 
 # List the recipes.
 default:
@@ -79,3 +80,24 @@ fuzz-all secs="30":
     just fuzz raw_decoder {{secs}}
     just fuzz host_result {{secs}}
     just fuzz differential {{secs}}
+
+# Benchmark every workload on every path and instantiation; write bench/report.md and bench/chart.svg.
+[group('perf')]
+bench:
+    {{boundary-release}} bench --out bench/report.md
+
+# The same matrix with fewer, shorter samples.
+[group('perf')]
+bench-quick:
+    {{boundary-release}} bench --quick --out bench/report.md
+
+# The same matrix under criterion (statistics, change detection); pass a filter such as W2.
+[group('perf')]
+bench-criterion *filter:
+    {{cargo}} bench -p boundary-host --bench boundary -- {{filter}}
+
+# Run the browser comparison (Playwright) and put its figures into bench/report.md.
+[group('perf')]
+bench-web: build web
+    {{npm}} --prefix web run test:e2e
+    {{boundary}} bench --web-only --web-results web/test-results/comparison.json --out bench/report.md

@@ -1027,7 +1027,19 @@ pub fn web_section(web: Option<&WebResults>) -> String {
 
 /// Replaces the browser section of an existing report (or appends one).
 pub fn replace_web_section(report: &str, web: &WebResults) -> String {
-    let section = web_section(Some(web));
+    replace_section(report, &web_section(Some(web)))
+}
+
+/// The browser section of a report, markers included, if it holds figures.
+fn measured_web_section(report: &str) -> Option<&str> {
+    let start = report.find(WEB_START)?;
+    let end = report[start..].find(WEB_END)? + start + WEB_END.len();
+    let section = &report[start..end];
+    (!section.contains("Not measured in this run")).then_some(section)
+}
+
+fn replace_section(report: &str, section: &str) -> String {
+    let section = format!("{}\n", section.trim_end());
     match (report.find(WEB_START), report.find(WEB_END)) {
         (Some(start), Some(end)) if end > start => {
             let end = end + WEB_END.len();
@@ -1386,10 +1398,15 @@ pub fn write_report(
         })
     };
     write(&chart, &svg(results))?;
-    write(
-        out,
-        &markdown(results, &Machine::detect(), "chart.svg", web),
-    )?;
+    let mut report = markdown(results, &Machine::detect(), "chart.svg", web);
+    // Without new browser figures, keep the ones an earlier `--web-only` merged.
+    if web.is_none()
+        && let Ok(old) = std::fs::read_to_string(out)
+        && let Some(section) = measured_web_section(&old)
+    {
+        report = replace_section(&report, section);
+    }
+    write(out, &report)?;
     Ok(chart)
 }
 
