@@ -143,8 +143,11 @@ pub fn workloads() -> Vec<Workload> {
 pub enum PathKind {
     /// `boundary_kernel::transform` on a clone of the input: the floor.
     Native,
-    /// The component, called through synchronous bindings, on one reused instance.
+    /// The component, called synchronously on one reused instance, its record lowered straight
+    /// from the host's (no clone).
     ComponentSync,
+    /// The component through the generated sync bindings, which take a clone of the record.
+    ComponentSyncBindgen,
     /// The component, called through async bindings on a current-thread executor, reused.
     ComponentAsync,
     /// The component, synchronously, on a fresh instance per call (instantiation included).
@@ -166,9 +169,10 @@ pub enum PathKind {
 
 impl PathKind {
     /// Every path, in report order.
-    pub const ALL: [PathKind; 10] = [
+    pub const ALL: [PathKind; 11] = [
         Self::Native,
         Self::ComponentSync,
+        Self::ComponentSyncBindgen,
         Self::ComponentAsync,
         Self::ComponentFresh,
         Self::RawSeed,
@@ -193,6 +197,7 @@ impl PathKind {
         match self {
             Self::Native => "native",
             Self::ComponentSync => "component-sync",
+            Self::ComponentSyncBindgen => "component-sync-bindgen",
             Self::ComponentAsync => "component-async",
             Self::ComponentFresh => "component-sync-fresh-instance",
             Self::RawSeed => "raw-seed",
@@ -208,9 +213,14 @@ impl PathKind {
     pub fn description(self) -> &'static str {
         match self {
             Self::Native => "`boundary_kernel::transform(input.clone())`",
-            Self::ComponentSync => "canonical ABI, sync bindgen, one reused instance",
+            Self::ComponentSync => {
+                "canonical ABI, sync, one reused instance; the record is lowered from borrowed data"
+            }
+            Self::ComponentSyncBindgen => {
+                "canonical ABI, sync bindgen! `call_transform` (takes a clone of the record), reused"
+            }
             Self::ComponentAsync => {
-                "canonical ABI, async bindgen (`call_async`), one reused instance"
+                "canonical ABI, async bindgen! (takes a clone of the record), one reused instance"
             }
             Self::ComponentFresh => {
                 "canonical ABI, sync, a new instance from the `InstancePre` per call"
@@ -343,6 +353,9 @@ impl Harness {
                 traffic: Traffic::default(),
             }),
             PathKind::ComponentSync => self.component_sync.transform(input).map_err(error),
+            PathKind::ComponentSyncBindgen => {
+                self.component_sync.transform_bindgen(input).map_err(error)
+            }
             PathKind::ComponentFresh => self
                 .component
                 .instantiate_sync()
@@ -399,6 +412,15 @@ impl Harness {
             PathKind::ComponentSync => {
                 for _ in 0..iters {
                     black_box(self.component_sync.transform(input).map_err(&error)?);
+                }
+            }
+            PathKind::ComponentSyncBindgen => {
+                for _ in 0..iters {
+                    black_box(
+                        self.component_sync
+                            .transform_bindgen(input)
+                            .map_err(&error)?,
+                    );
                 }
             }
             PathKind::ComponentFresh => {
@@ -1560,6 +1582,20 @@ mod tests {
         assert_eq!(w[3].input.names[0].len(), 1 << 20);
         assert_eq!(w[4].input.names.len(), 64);
         assert!(w[4].input.names.iter().all(|n| n.len() == 16 << 10));
+    }
+
+    #[test]
+    fn every_path_agrees_with_native_rust() {
+        let mut harness = Harness::new(None, None).unwrap();
+        for workload in &workloads()[..2] {
+            for path in PathKind::ALL {
+                harness.check(path, workload).unwrap();
+                let traffic = harness.check(path, workload).unwrap();
+                if path == PathKind::RawTuned {
+                    assert_eq!(traffic.guest_calls, 1, "one call once the buffers exist");
+                }
+            }
+        }
     }
 
     #[test]

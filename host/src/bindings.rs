@@ -38,6 +38,25 @@ pub mod sync {
 
     pub use boundary::kernel::types::SomeDataStruct as WitRecord;
 
+    /// `some-data-struct` lowered straight from the host's record: the canonical ABI copies the
+    /// strings into guest memory from where they are, without the clone that converting to
+    /// [`WitRecord`] costs. Wasmtime type-checks it against the export like any other type.
+    #[derive(wasmtime::component::ComponentType, wasmtime::component::Lower)]
+    #[component(record)]
+    pub struct RecordRef<'a> {
+        /// The record's `name`.
+        pub name: &'a str,
+        /// The record's `names`.
+        pub names: &'a [String],
+    }
+
+    impl<'a> From<&'a boundary_kernel::SomeDataStruct> for RecordRef<'a> {
+        fn from(record: &'a boundary_kernel::SomeDataStruct) -> Self {
+            let boundary_kernel::SomeDataStruct { name, names } = record;
+            Self { name, names }
+        }
+    }
+
     impl From<WitRecord> for boundary_kernel::SomeDataStruct {
         fn from(record: WitRecord) -> Self {
             let WitRecord { name, names } = record;

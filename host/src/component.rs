@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use boundary_kernel::SomeDataStruct;
 use wasmtime::Store;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable, TypedFunc};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{Transformer, TransformerPre, WitRecord, sync};
@@ -198,8 +198,8 @@ impl ComponentGuest {
     pub fn instantiate_sync(&self) -> Result<SyncComponentInstance, CallError> {
         self.created.fetch_add(1, Ordering::Relaxed);
         let mut store = self.new_store();
-        let bindings = match self.sync_pre.instantiate(&mut store) {
-            Ok(bindings) => bindings,
+        let instance = match self.sync_pre.instance_pre().instantiate(&mut store) {
+            Ok(instance) => instance,
             Err(e) => {
                 return Err(match guard::classify(e, &store.data().guard) {
                     CallError::Trap(message) => CallError::Instantiate(message),
@@ -207,9 +207,18 @@ impl ComponentGuest {
                 });
             }
         };
+        let lookup = |e: wasmtime::Error| CallError::Instantiate(one_line(&e));
+        let bindings = sync::Transformer::new(&mut store, &instance).map_err(lookup)?;
+        let transform = instance
+            .get_typed_func::<(sync::RecordRef<'static>,), (sync::WitRecord,)>(
+                &mut store,
+                "transform",
+            )
+            .map_err(lookup)?;
         Ok(SyncComponentInstance {
             store,
             bindings,
+            transform,
             limits: self.runtime.limits(),
         })
     }
@@ -233,6 +242,8 @@ impl ComponentGuest {
 pub struct SyncComponentInstance {
     store: Store<ComponentState>,
     bindings: sync::Transformer,
+    /// `transform`, type-checked against a record lowered from borrowed data.
+    transform: TypedFunc<(sync::RecordRef<'static>,), (sync::WitRecord,)>,
     limits: Limits,
 }
 
@@ -244,7 +255,8 @@ impl std::fmt::Debug for SyncComponentInstance {
 }
 
 impl SyncComponentInstance {
-    /// Calls the guest's `transform` synchronously.
+    /// Calls the guest's `transform` synchronously, lowering the record straight from `input`
+    /// (no clone of it on the host).
     ///
     /// # Errors
     ///
@@ -253,24 +265,63 @@ impl SyncComponentInstance {
         &mut self,
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
-        let bytes_in = check_input(input, self.limits)?;
-        guard::arm(&mut self.store, guard);
-        let result = self
-            .bindings
-            .call_transform(&mut self.store, &sync::WitRecord::from(input));
-        let output = result.map_err(|e| guard::classify(e, &self.store.data().guard))?;
-        let output = SomeDataStruct::from(output);
-        let bytes_out = canonical_size(&output);
-        check_output(bytes_out, self.limits)?;
-        Ok(Called {
-            value: output,
-            traffic: Traffic {
-                guest_calls: self.store.data().guard.guest_calls,
-                bytes_in,
-                bytes_out,
-            },
+        // SAFETY: `self.transform` was type-checked by `get_typed_func` against exactly these
+        // parameter and result types; they differ only in the lifetime of the borrow, which the
+        // component model's type check does not see and the call does not keep.
+        let func = unsafe {
+            TypedFunc::<(sync::RecordRef<'_>,), (sync::WitRecord,)>::new_unchecked(
+                *self.transform.func(),
+            )
+        };
+        sync_call(&mut self.store, self.limits, input, |store| {
+            func.call(store, (sync::RecordRef::from(input),))
+                .map(|(output,)| output)
         })
     }
+
+    /// Calls the guest's `transform` synchronously through the generated bindings, which take
+    /// the generated record type: the host clones `input` into it first, as the async path does.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ComponentInstance::transform`].
+    pub fn transform_bindgen(
+        &mut self,
+        input: &SomeDataStruct,
+    ) -> Result<Called<SomeDataStruct>, CallError> {
+        let Self {
+            store,
+            bindings,
+            limits,
+            ..
+        } = self;
+        sync_call(store, *limits, input, |store| {
+            bindings.call_transform(store, &sync::WitRecord::from(input))
+        })
+    }
+}
+
+fn sync_call(
+    store: &mut Store<ComponentState>,
+    limits: Limits,
+    input: &SomeDataStruct,
+    call: impl FnOnce(&mut Store<ComponentState>) -> wasmtime::Result<sync::WitRecord>,
+) -> Result<Called<SomeDataStruct>, CallError> {
+    let bytes_in = check_input(input, limits)?;
+    guard::arm(store, guard);
+    let result = call(store);
+    let output = result.map_err(|e| guard::classify(e, &store.data().guard))?;
+    let output = SomeDataStruct::from(output);
+    let bytes_out = canonical_size(&output);
+    check_output(bytes_out, limits)?;
+    Ok(Called {
+        value: output,
+        traffic: Traffic {
+            guest_calls: store.data().guard.guest_calls,
+            bytes_in,
+            bytes_out,
+        },
+    })
 }
 
 fn check_input(input: &SomeDataStruct, limits: Limits) -> Result<u64, CallError> {
