@@ -691,9 +691,9 @@ pub struct Plan {
 impl Plan {
     /// The full run.
     pub const FULL: Plan = Plan {
-        samples: 25,
-        sample_target: Duration::from_millis(5),
-        inst_samples: 15,
+        samples: 41,
+        sample_target: Duration::from_millis(8),
+        inst_samples: 21,
     };
     /// `--quick`: fewer, shorter samples.
     pub const QUICK: Plan = Plan {
