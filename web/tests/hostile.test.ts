@@ -183,9 +183,9 @@ const rawCases: Record<string, RawExpectation> = {
     message: /the input buffer at 0xffff0000 with length 19, outside its 65536-byte memory/,
   },
   raw_missing_exports: { instantiate: 'missing-export', message: /does not export the function `ns_malloc`/ },
-  // JavaScript calls `ns_malloc(size)` with the extra `align` ignored, and this one returns 0: the
-  // driver does not check export signatures, so the wrong signature surfaces as a failed allocation.
-  raw_wrong_signature: { abi: 'alloc-failed', message: /could not allocate 19 bytes/ },
+  // JavaScript would call `ns_malloc(size, align)` with `align` silently dropped; the driver checks
+  // each export's parameter count at instantiation instead.
+  raw_wrong_signature: { instantiate: 'wrong-signature', message: /`ns_malloc` takes 1 parameters, expected 2/ },
 };
 
 function isAbi(code: AbiError['code'], message: RegExp) {

@@ -51,6 +51,7 @@ export class AbiError extends Error {
   constructor(
     readonly code:
       | 'missing-export'
+      | 'wrong-signature'
       | 'input-too-large'
       | 'alloc-failed'
       | 'out-of-bounds'
@@ -78,9 +79,20 @@ function exportsOf(instance: WebAssembly.Instance): Exports {
   if (!(e['memory'] instanceof WebAssembly.Memory)) {
     throw new AbiError('missing-export', 'the module does not export `memory`');
   }
-  for (const name of ['ns_malloc', 'ns_free', 'entry_point']) {
-    if (typeof e[name] !== 'function') {
+  // A JavaScript call drops extra arguments and pads missing ones silently, so check each
+  // function's parameter count (an exported wasm function's `length`) before calling it.
+  const params: [string, number][] = [['ns_malloc', 2], ['ns_free', 3], ['entry_point', 2], ['button_text', 2]];
+  for (const [name, count] of params) {
+    const f = e[name];
+    if (f === undefined && name === 'button_text') continue;
+    if (typeof f !== 'function') {
       throw new AbiError('missing-export', `the module does not export the function \`${name}\``);
+    }
+    if (f.length !== count) {
+      throw new AbiError(
+        'wrong-signature',
+        `the module's \`${name}\` takes ${f.length} parameters, expected ${count}`,
+      );
     }
   }
   return e as unknown as Exports;
