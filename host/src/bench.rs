@@ -1376,7 +1376,12 @@ pub fn svg(results: &Results) -> String {
             gy + 10.0,
             w.id,
             gy + 24.0,
-            w.description.replace('&', "&amp;")
+            // The part before any parenthesis fits beside the bars.
+            w.description
+                .split(" (")
+                .next()
+                .unwrap_or_default()
+                .replace('&', "&amp;")
         );
         for (pi, path) in paths.iter().enumerate() {
             let Some(r) = results.ratio(w.id, *path) else {
