@@ -34,7 +34,7 @@ pub mod serve;
 pub use boundary_kernel::{
     SomeDataStruct, button_text as native_button_text, transform as native_transform,
 };
-pub use component::{ComponentGuest, ComponentInstance};
+pub use component::{ComponentGuest, ComponentInstance, SyncComponentInstance};
 pub use error::{CallError, LoadError};
 pub use raw::{RawGuest, RawInstance};
 
