@@ -33,6 +33,38 @@ fn signed_kib(after: u64, before: u64) -> String {
     format!("{:+.1} KiB", delta as f64 / 1024.0)
 }
 
+/// Warms up, then makes `calls` calls and prints the guest memory (as `call` reports it after
+/// each call) and the host RSS before and after.
+async fn soak_one_instance(
+    name: &str,
+    calls: u64,
+    mut call: impl AsyncFnMut() -> Result<(SomeDataStruct, usize)>,
+) -> Result<()> {
+    let mut memory = 0;
+    for _ in 0..WARM_UP {
+        memory = call().await?.1;
+    }
+    let (mem0, rss0, start) = (memory, rss_bytes()?, Instant::now());
+    for _ in 0..calls {
+        let (output, bytes) = call().await?;
+        std::hint::black_box(output);
+        memory = bytes;
+    }
+    let rss1 = rss_bytes()?;
+    println!(
+        "{:<10} {calls} calls in {:.2?}; guest memory {} -> {} bytes ({}); host RSS {:.1} -> {:.1} MiB ({})",
+        format!("{name}:"),
+        start.elapsed(),
+        mem0,
+        memory,
+        signed_kib(memory as u64, mem0 as u64),
+        mib(rss0),
+        mib(rss1),
+        signed_kib(rss1, rss0)
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -59,48 +91,18 @@ async fn main() -> Result<()> {
     println!();
 
     // One instance per path, many calls.
-    {
-        let mut instance = component.instantiate().await?;
-        for _ in 0..WARM_UP {
-            instance.transform(&input).await?;
-        }
-        let (mem0, rss0, start) = (instance.memory_bytes(), rss_bytes()?, Instant::now());
-        for _ in 0..calls {
-            std::hint::black_box(instance.transform(&input).await?);
-        }
-        let (mem1, rss1) = (instance.memory_bytes(), rss_bytes()?);
-        println!(
-            "component: {calls} calls in {:.2?}; guest memory {} -> {} bytes ({}); host RSS {:.1} -> {:.1} MiB ({})",
-            start.elapsed(),
-            mem0,
-            mem1,
-            signed_kib(mem1 as u64, mem0 as u64),
-            mib(rss0),
-            mib(rss1),
-            signed_kib(rss1, rss0)
-        );
-    }
-    {
-        let mut instance = raw.instantiate().await?;
-        for _ in 0..WARM_UP {
-            instance.transform(&input).await?;
-        }
-        let (mem0, rss0, start) = (instance.memory_bytes(), rss_bytes()?, Instant::now());
-        for _ in 0..calls {
-            std::hint::black_box(instance.transform(&input).await?);
-        }
-        let (mem1, rss1) = (instance.memory_bytes(), rss_bytes()?);
-        println!(
-            "raw:       {calls} calls in {:.2?}; guest memory {} -> {} bytes ({}); host RSS {:.1} -> {:.1} MiB ({})",
-            start.elapsed(),
-            mem0,
-            mem1,
-            signed_kib(mem1 as u64, mem0 as u64),
-            mib(rss0),
-            mib(rss1),
-            signed_kib(rss1, rss0)
-        );
-    }
+    let mut component_instance = component.instantiate().await?;
+    soak_one_instance("component", calls, async || {
+        let called = component_instance.transform(&input).await?;
+        Ok((called.value, component_instance.memory_bytes()))
+    })
+    .await?;
+    let mut raw_instance = raw.instantiate().await?;
+    soak_one_instance("raw", calls, async || {
+        let called = raw_instance.transform(&input).await?;
+        Ok((called.value, raw_instance.memory_bytes()))
+    })
+    .await?;
 
     // Many short-lived instances.
     for (name, warm, run) in [("component", 100, cycles), ("raw", 100, cycles)] {
@@ -123,7 +125,8 @@ async fn main() -> Result<()> {
         }
         let rss1 = rss_bytes()?;
         println!(
-            "{name:<9}: {run} instantiate/call/drop cycles in {:.2?}; host RSS {:.1} -> {:.1} MiB ({})",
+            "{:<10} {run} instantiate/call/drop cycles in {:.2?}; host RSS {:.1} -> {:.1} MiB ({})",
+            format!("{name}:"),
             start.elapsed(),
             mib(rss0),
             mib(rss1),
