@@ -259,6 +259,7 @@ fn a_file_that_is_not_wasm_is_an_input_error() {
 
 #[test]
 fn a_guest_of_the_wrong_kind_or_world_is_an_input_error() {
+    use crate::hostile::fixtures;
     let dir = tempfile::tempdir().unwrap();
     boundary()
         .args(["inspect", "--write-guests"])
@@ -282,48 +283,28 @@ fn a_guest_of_the_wrong_kind_or_world_is_an_input_error() {
         "needs a component, but this is a core module",
     );
 
-    let other_world = write(
-        dir.path(),
-        "answer.wasm",
-        wat::parse_str(crate::inspect::OTHER_WORLD).unwrap(),
-    );
+    let other_world = write(dir.path(), "answer.wasm", fixtures::COMPONENT_OTHER_WORLD);
     assert_fails(
         boundary().args(["run", "--guest"]).arg(&other_world),
         2,
         "does not export `transform`",
     );
 
-    let bad_signature = write(
-        dir.path(),
-        "sig.wasm",
-        wat::parse_str(crate::inspect::WRONG_SIGNATURE).unwrap(),
-    );
+    let bad_signature = write(dir.path(), "sig.wasm", fixtures::COMPONENT_WRONG_SIGNATURE);
     assert_fails(
         boundary().args(["run", "--guest"]).arg(&bad_signature),
         2,
         "`button-text` export is func(status: u32) -> string, expected func(status: string) -> string",
     );
 
-    let no_abi = write(
-        dir.path(),
-        "plain.wasm",
-        wat::parse_str("(module (memory (export \"memory\") 1))").unwrap(),
-    );
+    let no_abi = write(dir.path(), "plain.wasm", fixtures::RAW_MISSING_EXPORTS);
     assert_fails(
         boundary().args(["run", "--guest"]).arg(&no_abi),
         2,
         "does not export `ns_malloc`",
     );
 
-    let wrong_abi = write(
-        dir.path(),
-        "abi.wasm",
-        wat::parse_str(
-            r#"(module (memory (export "memory") 1)
-                 (func (export "ns_malloc") (param i32) (result i32) i32.const 0))"#,
-        )
-        .unwrap(),
-    );
+    let wrong_abi = write(dir.path(), "abi.wasm", fixtures::RAW_WRONG_SIGNATURE);
     assert_fails(
         boundary().args(["run", "--guest"]).arg(&wrong_abi),
         2,
@@ -344,20 +325,10 @@ fn a_guest_of_the_wrong_kind_or_world_is_an_input_error() {
 
 #[test]
 fn a_guest_that_misbehaves_is_a_guest_failure() {
+    use crate::hostile::fixtures;
     let dir = tempfile::tempdir().unwrap();
     // entry_point returns a result region past the end of its one-page memory.
-    let out_of_bounds = write(
-        dir.path(),
-        "oob.wasm",
-        wat::parse_str(
-            r#"(module
-                 (memory (export "memory") 1)
-                 (func (export "ns_malloc") (param i32 i32) (result i32) i32.const 1024)
-                 (func (export "ns_free") (param i32 i32 i32))
-                 (func (export "entry_point") (param i32 i32) (result i32) i32.const 65532))"#,
-        )
-        .unwrap(),
-    );
+    let out_of_bounds = write(dir.path(), "oob.wasm", fixtures::RAW_RESULT_OOB);
     assert_fails(
         boundary().args(["run", "--guest"]).arg(&out_of_bounds),
         1,

@@ -3,26 +3,7 @@
 use boundary_host::inspect::{Inspection, WasmKind};
 use boundary_host::{LoadError, Runtime, embedded};
 
-/// A component of another world: it exports `answer`, not `transform`.
-pub const OTHER_WORLD: &str = r#"(component
-  (core module $m (func (export "f") (result i32) i32.const 42))
-  (core instance $i (instantiate $m))
-  (func (export "answer") (result u32) (canon lift (core func $i "f"))))"#;
-
-/// A component whose `transform` is fine but whose `button-text` takes a number.
-pub const WRONG_SIGNATURE: &str = r#"(component
-  (core module $m
-    (memory (export "memory") 1)
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
-    (func (export "f") (param i32 i32 i32 i32) (result i32) i32.const 0)
-    (func (export "g") (param i32) (result i32) i32.const 0))
-  (core instance $i (instantiate $m))
-  (type $record (record (field "name" string) (field "names" (list string))))
-  (export $rec "some-data-struct" (type $record))
-  (func (export "transform") (param "input" $rec) (result $rec)
-    (canon lift (core func $i "f") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
-  (func (export "button-text") (param "status" u32) (result string)
-    (canon lift (core func $i "g") (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))"#;
+use crate::hostile::fixtures;
 
 fn runtime() -> Runtime {
     Runtime::new(Default::default()).unwrap()
@@ -83,13 +64,13 @@ fn the_core_module_shows_the_ptr_len_exports_and_no_imports() {
 #[test]
 fn components_of_other_worlds_are_refused_with_the_reason() {
     let rt = runtime();
-    let other = wat::parse_str(OTHER_WORLD).unwrap();
-    match rt.component(&other) {
+    let other = fixtures::COMPONENT_OTHER_WORLD;
+    match rt.component(other) {
         Err(LoadError::MissingExport { name, .. }) => assert_eq!(name, "transform"),
         other => panic!("expected a missing export, got {other:?}"),
     }
-    let wrong = wat::parse_str(WRONG_SIGNATURE).unwrap();
-    match rt.component(&wrong) {
+    let wrong = fixtures::COMPONENT_WRONG_SIGNATURE;
+    match rt.component(wrong) {
         Err(LoadError::WrongExportType { name, found, .. }) => {
             assert_eq!(name, "button-text");
             assert_eq!(found, "func(status: u32) -> string");
@@ -97,7 +78,7 @@ fn components_of_other_worlds_are_refused_with_the_reason() {
         other => panic!("expected a wrong export type, got {other:?}"),
     }
     // And inspect still describes them.
-    let report = Inspection::of(&rt, &other).unwrap();
+    let report = Inspection::of(&rt, other).unwrap();
     assert_eq!(report.exports.len(), 1);
     assert_eq!(report.exports[0].ty, "func() -> u32");
 }
