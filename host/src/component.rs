@@ -142,10 +142,7 @@ impl ComponentGuest {
     ///
     /// [`LoadError::Read`] if the file cannot be read, then as [`ComponentGuest::new`].
     pub fn from_file(runtime: &Runtime, path: &Path) -> Result<Self, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = LoadError::read_file(path)?;
         Self::new(runtime, &bytes)
     }
 

@@ -4,7 +4,7 @@
 //! into a guest that loaded failed, either because the guest misbehaved (trapped, returned an
 //! address outside its memory, ...) or because it reported an error through the contract.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use boundary_kernel::wire::GuestError;
 
@@ -155,6 +155,20 @@ pub enum CallError {
     /// The guest does not export a function this call needs.
     #[error("the guest does not export `{0}`")]
     MissingExport(&'static str),
+}
+
+impl LoadError {
+    /// Reads a guest file, naming the file when that fails.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Read`] with the path and the I/O error.
+    pub fn read_file(path: &Path) -> Result<Vec<u8>, Self> {
+        std::fs::read(path).map_err(|source| Self::Read {
+            path: path.to_owned(),
+            source,
+        })
+    }
 }
 
 impl CallError {

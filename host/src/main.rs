@@ -277,10 +277,7 @@ impl Guests {
     fn load(runtime: &Runtime, path: PathArg, file: Option<&Path>) -> Result<Self, Failure> {
         let custom = match file {
             Some(file) => {
-                let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
-                    path: file.to_owned(),
-                    source,
-                })?;
+                let bytes = LoadError::read_file(file)?;
                 let kind = WasmKind::detect(&bytes).context_of(file.display())?;
                 Some((file, bytes, kind))
             }
@@ -457,10 +454,7 @@ fn inspect(
     }
     let targets: Vec<(String, Vec<u8>)> = match file {
         Some(file) => {
-            let bytes = std::fs::read(file).map_err(|source| LoadError::Read {
-                path: file.to_owned(),
-                source,
-            })?;
+            let bytes = LoadError::read_file(file)?;
             vec![(file.display().to_string(), bytes)]
         }
         None => vec![
