@@ -1,5 +1,5 @@
 /**
- * The hostile guests of `host/fixtures/*.wat`, run through the browser's two paths in Node:
+ * The hostile guests of `host/artifacts/fixtures/*.wat`, run through the browser's two paths in Node:
  * the hand-written TypeScript ptr/len driver (`src/raw/guest.ts`) for the `raw_*` core modules,
  * and jco's transpiled bindings for the `component_*` components. Each test asserts what a user
  * of the page would see (the error's class, code and the gist of its message), so the README's
@@ -35,7 +35,7 @@ import { AbiError, GuestError, RawGuest } from '../src/raw/guest';
 import type { WorkerInput, WorkerMessage } from './hostile-worker';
 
 const web = new URL('../', import.meta.url);
-const fixturesDir = new URL('../host/fixtures/', web);
+const fixturesDir = new URL('../host/artifacts/fixtures/', web);
 const realCore = new URL('wasm/transformer.core.wasm', web);
 const realBindings = new URL('src/generated/component.js', web);
 const slow = process.env['HOSTILE_SLOW'] === '1';
@@ -45,7 +45,7 @@ const transformed: SomeDataStruct = { name: 'name3', names: ['name1', 'name2', '
 
 before(() => {
   const missing = [
-    [fixturesDir, 'the hostile fixtures (host/fixtures/*.wat)'],
+    [fixturesDir, 'the hostile fixtures (host/artifacts/fixtures/*.wat)'],
     [realCore, 'the real core guest: run `boundary inspect --write-guests web/wasm` (or `just web`)'],
     [realBindings, 'the real component\'s bindings: run `npm --prefix web run transpile`'],
   ].filter(([url]) => !existsSync(url as URL));
@@ -56,7 +56,7 @@ before(() => {
   }
 });
 
-/** The text of `host/fixtures/<stem>.wat`. */
+/** The text of `host/artifacts/fixtures/<stem>.wat`. */
 async function fixtureText(stem: string): Promise<string> {
   const url = new URL(`${stem}.wat`, fixturesDir);
   if (!existsSync(url)) throw new Error(`fixture ${fileURLToPath(url)} not found`);
