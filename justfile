@@ -1,13 +1,34 @@
-# wasm-boundary: the menu. Logic lives in Rust (the `boundary` binary) and in web/package.json.
+# wasm-boundary: the menu. Logic lives in Rust (the `boundary` binary), in web/package.json and in
+# web/scripts/. Every recipe installs what it needs first (the `setup` group), so on a fresh clone
+# `just demo` and `just test` are all there is to run.
 
 cargo := env_var_or_default("CARGO", "cargo")
+rustup := env_var_or_default("RUSTUP", "rustup")
 npm := env_var_or_default("NPM", "npm")
-boundary := cargo + " run --quiet -p boundary-host --"
-boundary-release := cargo + " run --quiet --release -p boundary-host --"
+node := env_var_or_default("NODE", "node")
+# The package of the `boundary` binary.
+cli := "boundary-host"
+boundary := cargo + " run --quiet -p " + cli + " --"
+boundary-release := cargo + " run --quiet --release -p " + cli + " --"
 
 # List the recipes.
 default:
     @just --list --unsorted
+
+# The pinned Rust toolchain and its wasm target (rust-toolchain.toml); instant when they are there.
+[group('setup')]
+setup:
+    {{rustup}} toolchain install
+
+# The pinned npm packages: `npm ci` when web/node_modules is missing or older than package-lock.json.
+[group('setup')]
+setup-web:
+    {{node}} web/scripts/deps.mjs
+
+# A Chromium for the browser tests: $BOUNDARY_CHROMIUM, else one on the PATH, else Debian's (apt-get, as root).
+[group('setup')]
+setup-browser:
+    {{node}} web/scripts/browser.mjs --install
 
 # Build both guests (embedded by the host's build script), the host, and the web app.
 [group('build')]
@@ -15,24 +36,23 @@ build-all: build web
 
 # Build the guests and the host binary.
 [group('build')]
-build:
-    {{cargo}} build -p boundary-host
+build: setup
+    {{cargo}} build -p {{cli}}
 
 # Write the embedded guests to web/wasm/, transpile with jco, and build web/dist.
 [group('build')]
-web:
+web: setup setup-web
     {{boundary}} inspect --write-guests web/wasm
-    {{npm}} --prefix web ci --no-audit --no-fund
     {{npm}} --prefix web run build
 
 # Run the chapter's walk-through: both paths on the example.
 [group('run')]
-demo:
+demo: setup
     {{boundary}} demo
 
 # Print the exports of both embedded guests (the seed's wasm-trace).
 [group('run')]
-trace:
+trace: setup
     {{boundary}} inspect
 
 # Build what is missing and serve the web app on http://127.0.0.1:8080.
@@ -40,34 +60,34 @@ trace:
 serve: web
     {{boundary}} serve --addr 127.0.0.1:8080
 
-# Run every test: Rust (unit, property, CLI), then the web's Node and browser tests.
+# Run every test: Rust (unit, property, CLI, golden), then the web's Node and browser tests.
 [group('check')]
-test: test-rust test-web
+test: setup setup-web setup-browser test-rust test-web
 
 # Rust tests only.
 [group('check')]
-test-rust:
+test-rust: setup
     {{cargo}} test --workspace
 
-# Node tests and the headless-Chromium tests (needs /usr/bin/chromium).
+# Node tests and the headless-Chromium tests.
 [group('check')]
-test-web: build web
+test-web: setup-browser build web
     {{npm}} --prefix web test
 
 # Format all Rust code.
 [group('check')]
-fmt:
+fmt: setup
     {{cargo}} fmt --all
 
 # Clippy over the workspace, warnings denied.
 [group('check')]
-lint:
+lint: setup
     {{cargo}} clippy --workspace --all-targets -- -D warnings
 
 # Soak: 1,000,000 calls per path on one instance, then 10,000 instantiate/drop cycles; prints memory figures.
 [group('harden')]
-soak calls="1000000" cycles="10000":
-    {{cargo}} run --release -p boundary-host --example soak -- {{calls}} {{cycles}}
+soak calls="1000000" cycles="10000": setup
+    {{cargo}} run --release -p {{cli}} --example soak -- {{calls}} {{cycles}}
 
 # Run one fuzz target for SECS seconds (raw_decoder, host_result, differential); needs cargo-fuzz and nightly.
 [group('harden')]
@@ -83,21 +103,21 @@ fuzz-all secs="30":
 
 # Benchmark every workload on every path and instantiation; write bench/report.md and bench/chart.svg.
 [group('perf')]
-bench:
+bench: setup
     {{boundary-release}} bench --out bench/report.md
 
 # The same matrix with fewer, shorter samples.
 [group('perf')]
-bench-quick:
+bench-quick: setup
     {{boundary-release}} bench --quick --out bench/report.md
 
 # The same matrix under criterion (statistics, change detection); pass a filter such as W2.
 [group('perf')]
-bench-criterion *filter:
-    {{cargo}} bench -p boundary-host --bench boundary -- {{filter}}
+bench-criterion *filter: setup
+    {{cargo}} bench -p {{cli}} --bench boundary -- {{filter}}
 
 # Run the browser comparison (Playwright) and put its figures into bench/report.md.
 [group('perf')]
-bench-web: build web
+bench-web: setup-browser build web
     {{npm}} --prefix web run test:e2e
     {{boundary}} bench --web-only --web-results web/test-results/comparison.json --out bench/report.md

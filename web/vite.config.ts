@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
 import react from '@vitejs/plugin-react';
-import { type Plugin, defineConfig } from 'vite';
+import { type Plugin, defineConfig, searchForWorkspaceRoot } from 'vite';
 
 /**
  * jco's glue falls back to `new URL(`./${name}`, import.meta.url)` when no `getCoreModule` is
@@ -36,5 +38,7 @@ export default defineConfig({
   server: {
     // `npm run dev` talks to a `boundary serve` on the default address.
     proxy: { '/api': 'http://127.0.0.1:8080' },
+    // src/contract.ts imports ../kernel/golden/contract.json, outside web/.
+    fs: { allow: [searchForWorkspaceRoot(process.cwd()), fileURLToPath(new URL('../kernel/golden', import.meta.url))] },
   },
 });

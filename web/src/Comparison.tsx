@@ -1,6 +1,7 @@
 import { useState } from 'react';
 
 import type { SomeDataStruct } from './component';
+import { NEW_NAME } from './contract';
 import { type Shipped, useGuests } from './guests';
 import { sameRecord } from './TransformPanel';
 
@@ -74,7 +75,7 @@ export function Comparison() {
         const a = component.transform(input);
         const b = raw.transform(input);
         const equal =
-          sameRecord(a, b) && sameRecord(a, { name: input.name, names: [...input.names, 'new name'] });
+          sameRecord(a, b) && sameRecord(a, { name: input.name, names: [...input.names, NEW_NAME] });
         const timedComponent = perCall(() => component.transform(input));
         const timedRaw = perCall(() => raw.transform(input));
         const row: Row = {

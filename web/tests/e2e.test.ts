@@ -2,7 +2,9 @@
  * The page in headless Chromium against `boundary serve` on loopback.
  *
  * Starts `$BOUNDARY_BIN` (default ../target/debug/boundary) on 127.0.0.1 with a port the OS picks,
- * reads the URL it prints, and always stops it. Writes a screenshot and the comparison figures to
+ * reads the URL it prints, and always stops it. The Chromium is the one scripts/browser.mjs finds
+ * ($BOUNDARY_CHROMIUM, else chromium, chromium-browser or google-chrome on the PATH); `just
+ * test-web` installs one first when there is none. Writes a screenshot and the comparison figures to
  * test-results/; with UPDATE_SCREENSHOT=1 the screenshot also goes to ../docs/web.png.
  */
 
@@ -17,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { LAUNCH_ARGS, findChromium } from '../scripts/browser.mjs';
+import { LABELS } from '../src/contract';
+
 const web = fileURLToPath(new URL('../', import.meta.url));
 const bin = process.env['BOUNDARY_BIN'] ?? join(web, '../target/debug/boundary');
 const results = join(web, 'test-results');
@@ -60,28 +64,18 @@ function startServer(): Promise<string> {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
-  }
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p boundary-host\` or set BOUNDARY_BIN`);
+  const executablePath = findChromium();
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`just build\` or set BOUNDARY_BIN`);
   if (!existsSync(join(web, 'dist/index.html'))) throw new Error('web/dist is missing: run `npm run build`');
   await mkdir(results, { recursive: true });
   base = await startServer();
 
   userDataDir = await mkdtemp(join(tmpdir(), 'boundary-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     viewport: { width: 1100, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...LAUNCH_ARGS],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
@@ -116,6 +110,16 @@ async function apiTodos(): Promise<{ id: number; title: string; status: string }
   return (await response.json()) as { id: number; title: string; status: string }[];
 }
 
+/** `POST /api/todos`, as the page would send it; returns the status and the JSON body. */
+async function apiCreate(title: string): Promise<{ status: number; body: { id?: number; error?: string } }> {
+  const response = await fetch(`${base}/api/todos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title }),
+  });
+  return { status: response.status, body: (await response.json()) as { id?: number; error?: string } };
+}
+
 describe('the page', () => {
   test('loads the component, then the to-do lists', async () => {
     const response = await page.goto(`${base}/`);
@@ -140,10 +144,10 @@ describe('the page', () => {
     const pending = page.getByTestId('list-pending').getByRole('button');
     const done = page.getByTestId('list-done').getByRole('button');
     assert.ok((await pending.count()) > 0 && (await done.count()) > 0, 'both lists have items');
-    for (const label of await pending.allTextContents()) assert.equal(label, 'edit');
-    for (const label of await done.allTextContents()) assert.equal(label, 'delete');
+    for (const label of await pending.allTextContents()) assert.equal(label, LABELS.pending);
+    for (const label of await done.allTextContents()) assert.equal(label, LABELS.done);
 
-    // "edit" on a pending item marks it done: it moves to the Done list, here and on the server.
+    // The pending label ("edit") on a pending item marks it done: it moves to the Done list, here and on the server.
     const [first] = await listTitles('pending');
     assert.ok(first !== undefined);
     const doneBefore = (await listTitles('done')).length;
@@ -156,9 +160,9 @@ describe('the page', () => {
     assert.ok((await listTitles('done')).includes(first));
     assert.equal((await apiTodos()).find((t) => t.title === first)?.status, 'DONE');
 
-    // "delete" on a done item removes it everywhere.
+    // The done label ("delete") on a done item removes it everywhere.
     const doneItem = page.getByTestId('list-done').getByTestId('todo').filter({ hasText: first });
-    assert.equal(await doneItem.getByRole('button').textContent(), 'delete');
+    assert.equal(await doneItem.getByRole('button').textContent(), LABELS.done);
     await doneItem.getByRole('button').click();
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid=list-done] [data-testid=todo]').length === n,
@@ -272,5 +276,85 @@ describe('the page', () => {
     assert.match((await alert.textContent()) ?? '', /is not WebAssembly.*text\/html.*<!doctype html>/s);
     assert.equal(await broken.getByTestId('todos').count(), 0, 'no to-do lists without the component');
     await broken.close();
+  });
+});
+
+/**
+ * Bug 10: the error of an action stays on the page until the next action; the refresh of the
+ * lists that follows the failed action must not wipe it. Each test makes the refresh visible (an
+ * item appears or disappears) and only then looks for the message.
+ */
+describe('the to-do lists keep an error until the next action', () => {
+  let todos: Page;
+  const stamp = Date.now();
+
+  before(async () => {
+    assert.ok(context !== undefined);
+    todos = await context.newPage();
+    await todos.goto(`${base}/`);
+    await todos.getByTestId('list-pending').waitFor({ timeout: 30_000 });
+  });
+
+  after(async () => {
+    await todos.close();
+  });
+
+  const item = (title: string) => todos.getByTestId('todo').filter({ hasText: title });
+  const alert = () => todos.getByTestId('todo-error');
+
+  test("the title field's maxLength is the server's limit", async () => {
+    const maxLength = Number(await todos.getByTestId('new-title').getAttribute('maxlength'));
+    assert.ok(maxLength > 0, 'the title field has a maxLength');
+    const longest = await apiCreate('x'.repeat(maxLength));
+    assert.equal(longest.status, 201, JSON.stringify(longest.body));
+    const tooLong = await apiCreate('x'.repeat(maxLength + 1));
+    assert.equal(tooLong.status, 400);
+    assert.match(tooLong.body.error ?? '', new RegExp(`is ${maxLength + 1} characters long, over the limit of ${maxLength}`));
+    assert.equal((await fetch(`${base}/api/todos/${longest.body.id}`, { method: 'DELETE' })).status, 204);
+
+    // Typing past the limit stops at it.
+    await todos.getByTestId('new-title').fill('');
+    await todos.getByTestId('new-title').pressSequentially('y'.repeat(maxLength + 5));
+    assert.equal((await todos.getByTestId('new-title').inputValue()).length, maxLength);
+    await todos.getByTestId('new-title').fill('');
+  });
+
+  test('a title over the limit (maxLength bypassed): the error stays after the refresh', async () => {
+    const input = todos.getByTestId('new-title');
+    const maxLength = Number(await input.getAttribute('maxlength'));
+    await input.evaluate((el) => el.removeAttribute('maxlength'));
+    await input.fill('z'.repeat(maxLength + 1));
+    // An item created elsewhere shows up with the refresh that follows the failed add.
+    const marker = `created elsewhere ${stamp}`;
+    assert.equal((await apiCreate(marker)).status, 201);
+    await todos.getByRole('button', { name: 'Add', exact: true }).click();
+    await item(marker).waitFor();
+    assert.match((await alert().textContent()) ?? '', new RegExp(`the title is ${maxLength + 1} characters long`));
+    // Still there a moment later: nothing else clears it.
+    await todos.waitForTimeout(500);
+    assert.equal(await alert().count(), 1);
+  });
+
+  test('acting on an item deleted elsewhere: "no to-do item" stays, and the next action clears it', async () => {
+    const title = `deleted elsewhere ${stamp}`;
+    const created = await apiCreate(title);
+    assert.equal(created.status, 201);
+    await todos.reload();
+    await item(title).waitFor({ timeout: 30_000 });
+    assert.equal((await fetch(`${base}/api/todos/${created.body.id}`, { method: 'DELETE' })).status, 204);
+
+    await item(title).getByRole('button').click();
+    // The refresh after the failed click removes the item: only then is the message checked.
+    await item(title).waitFor({ state: 'detached' });
+    assert.match((await alert().textContent()) ?? '', new RegExp(`HTTP 404: no to-do item with id ${created.body.id}$`));
+    await todos.waitForTimeout(500);
+    assert.equal(await alert().count(), 1);
+
+    // The next action starts afresh: a valid title is added and the message goes.
+    const next = `added after the error ${stamp}`;
+    await todos.getByTestId('new-title').fill(next);
+    await todos.getByRole('button', { name: 'Add', exact: true }).click();
+    await item(next).waitFor();
+    assert.equal(await alert().count(), 0);
   });
 });

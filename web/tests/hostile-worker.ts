@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { RawGuest } from '../src/raw/guest';
+import { example } from './golden';
 
 export type WorkerInput = { kind: 'raw'; wasm: Uint8Array } | { kind: 'jco'; dir: string };
 export type WorkerMessage =
@@ -23,7 +24,6 @@ export type WorkerMessage =
 
 const input = workerData as WorkerInput;
 const post = (message: WorkerMessage) => parentPort?.postMessage(message);
-const example = { name: 'name3', names: ['name1', 'name2'] };
 
 let transform: (input: typeof example) => unknown;
 if (input.kind === 'raw') {

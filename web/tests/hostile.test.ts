@@ -32,6 +32,7 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 
 import { instantiateComponent, type SomeDataStruct } from '../src/component';
 import { AbiError, GuestError, RawGuest } from '../src/raw/guest';
+import { example, namedRecord } from './golden';
 import type { WorkerInput, WorkerMessage } from './hostile-worker';
 
 const web = new URL('../', import.meta.url);
@@ -40,8 +41,7 @@ const realCore = new URL('wasm/transformer.core.wasm', web);
 const realBindings = new URL('src/generated/component.js', web);
 const slow = process.env['HOSTILE_SLOW'] === '1';
 
-const example: SomeDataStruct = { name: 'name3', names: ['name1', 'name2'] };
-const transformed: SomeDataStruct = { name: 'name3', names: ['name1', 'name2', 'new name'] };
+const transformed: SomeDataStruct = namedRecord('the seed example, transformed');
 
 before(() => {
   const missing = [

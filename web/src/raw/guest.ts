@@ -3,12 +3,15 @@
  * `kernel/src/wire.rs`, with the same checks as the Rust host (`host/src/raw.rs`).
  *
  * One call: encode the input, `ns_malloc(len, 1)`, copy it into guest memory, call the export,
- * read the 8-byte result region `{ptr: u32 LE, len: u32 LE}` (aligned to 4), copy the output out,
- * free input `(ptr, len, 1)`, output `(ptr, len, 1)` and region `(ptr, 8, 4)`, then decode.
+ * read the result region `{ptr: u32 LE, len: u32 LE}` (RESULT_SIZE bytes aligned to RESULT_ALIGN,
+ * 8 and 4), copy the output out, free input `(ptr, len, 1)`, output `(ptr, len, 1)` and region
+ * `(ptr, RESULT_SIZE, RESULT_ALIGN)`, then decode. The sizes and the export table come from
+ * `kernel/golden/contract.json` (src/contract.ts).
  * Nothing the guest returns is trusted: every address and length is checked against the size of
  * memory at the moment it is used.
  */
 
+import { EXPORTS, RESULT_ALIGN, RESULT_SIZE } from '../contract';
 import type { SomeDataStruct } from '../generated/component';
 import {
   type GuestErrorValue,
@@ -19,9 +22,6 @@ import {
   encodeRecord,
   encodeString,
 } from './postcard';
-
-export const RESULT_SIZE = 8;
-export const RESULT_ALIGN = 4;
 
 export interface Limits {
   /** The largest encoded input copied into the guest. */
@@ -76,22 +76,28 @@ interface Exports {
 
 function exportsOf(instance: WebAssembly.Instance): Exports {
   const e = instance.exports;
-  if (!(e['memory'] instanceof WebAssembly.Memory)) {
-    throw new AbiError('missing-export', 'the module does not export `memory`');
-  }
-  // A JavaScript call drops extra arguments and pads missing ones silently, so check each
-  // function's parameter count (an exported wasm function's `length`) before calling it.
-  const params: [string, number][] = [['ns_malloc', 2], ['ns_free', 3], ['entry_point', 2], ['button_text', 2]];
-  for (const [name, count] of params) {
-    const f = e[name];
-    if (f === undefined && name === 'button_text') continue;
-    if (typeof f !== 'function') {
-      throw new AbiError('missing-export', `the module does not export the function \`${name}\``);
+  // The ABI's export table (kernel/golden/contract.json, the kernel's `wire::EXPORTS`). The tuned
+  // exports are the Rust host's; this module does not use them.
+  for (const want of EXPORTS) {
+    if (want.need === 'tuned') continue;
+    const got = e[want.name];
+    if (got === undefined && want.need === 'optional') continue;
+    if (want.kind === 'memory') {
+      if (!(got instanceof WebAssembly.Memory)) {
+        throw new AbiError('missing-export', `the module does not export \`${want.name}\``);
+      }
+      continue;
     }
-    if (f.length !== count) {
+    if (typeof got !== 'function') {
+      throw new AbiError('missing-export', `the module does not export the function \`${want.name}\``);
+    }
+    // A JavaScript call drops extra arguments and pads missing ones silently, so check each
+    // function's parameter count (an exported wasm function's `length`) before calling it. Result
+    // counts are not visible from JavaScript.
+    if (got.length !== want.params) {
       throw new AbiError(
         'wrong-signature',
-        `the module's \`${name}\` takes ${f.length} parameters, expected ${count}`,
+        `the module's \`${want.name}\` takes ${got.length} parameters, expected ${want.params}`,
       );
     }
   }
