@@ -1,24 +1,78 @@
-//! The two error types of the host library.
+//! The two error types of the host library, and the limits they name.
 //!
 //! [`LoadError`]: the file given as a guest is not one this host can run. [`CallError`]: a call
 //! into a guest that loaded failed, either because the guest misbehaved (trapped, returned an
 //! address outside its memory, ...) or because it reported an error through the contract.
+//!
+//! Causes are kept as [`std::error::Error::source`]s and never repeated in a variant's own
+//! message, so printing the chain ([`one_line`]) names each cause once.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use boundary_kernel::wire::GuestError;
+
+/// A boxed cause, kept as an error's `source`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A bound of [`crate::Limits`], named in the errors it causes so that a front end can say how
+/// to change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// [`crate::Limits::max_input_bytes`].
+    MaxInputBytes,
+    /// [`crate::Limits::max_output_bytes`].
+    MaxOutputBytes,
+    /// [`crate::Limits::max_memory_bytes`].
+    MaxMemoryBytes,
+    /// [`crate::Limits::deadline`].
+    Deadline,
+    /// [`crate::Limits::fuel`].
+    Fuel,
+    /// [`crate::Limits::max_wasm_stack`].
+    MaxWasmStack,
+    /// [`crate::Limits::max_guest_file_bytes`].
+    MaxGuestFileBytes,
+}
 
 /// Why a file could not be loaded as a guest.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
+        #[source]
         source: std::io::Error,
+    },
+    /// The path names a directory, a device or a pipe rather than a file.
+    #[error("{} is {what}, not a wasm file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead: "a directory", "not a regular file".
+        what: &'static str,
+    },
+    /// The file is larger than [`crate::Limits::max_guest_file_bytes`].
+    #[error("{} is {len} bytes, over the {max}-byte limit for a guest file", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// The bytes are too short to hold the 8-byte WebAssembly header.
+    #[error("{}", if *len == 0 { "the file is empty, not WebAssembly".to_owned() } else {
+        format!("the file is only {len} bytes, too short to be WebAssembly (an 8-byte header at least)")
+    })]
+    TooShort {
+        /// How many bytes there are.
+        len: usize,
     },
     /// The bytes do not start with the WebAssembly magic number.
     #[error("not a WebAssembly file: it starts with {found}, not \\0asm")]
@@ -52,6 +106,9 @@ pub enum LoadError {
         /// What it is.
         found: String,
     },
+    /// The component exports the world's functions, with other types than `wit/` gives them.
+    #[error("the guest's exports do not match the `transformer` world")]
+    WorldMismatch(#[source] BoxError),
     /// The guest imports something this host does not provide.
     #[error("the guest imports `{name}`, which this host does not provide")]
     UnsupportedImport {
@@ -59,11 +116,11 @@ pub enum LoadError {
         name: String,
     },
     /// Wasmtime rejected the bytes or could not link them.
-    #[error("invalid guest: {0}")]
-    Invalid(String),
-    /// Wasmtime rejected the engine configuration.
-    #[error("cannot configure the engine: {0}")]
-    Engine(String),
+    #[error("invalid guest")]
+    Invalid(#[source] BoxError),
+    /// Wasmtime rejected the engine configuration, or its clock could not start.
+    #[error("cannot configure the engine")]
+    Engine(#[source] BoxError),
 }
 
 /// Why a call into a loaded guest failed.
@@ -74,13 +131,16 @@ pub enum CallError {
     #[error(transparent)]
     Guest(#[from] GuestError),
     /// The encoded input is larger than [`crate::Limits::max_input_bytes`].
-    #[error("the input is {len} bytes, over the {max}-byte limit")]
+    #[error("the input is {len} bytes, over the {max}-byte input limit")]
     InputTooLarge {
         /// Encoded input length.
         len: u64,
         /// The limit.
         max: u32,
     },
+    /// The host could not encode the input for the guest.
+    #[error("the host could not encode the input")]
+    Encode(#[source] postcard::Error),
     /// The call ran past [`crate::Limits::deadline`] and was interrupted.
     #[error("the guest ran past its {deadline:?} deadline and was stopped")]
     Timeout {
@@ -100,12 +160,13 @@ pub enum CallError {
         max_wasm_stack: usize,
     },
     /// The guest asked for more memory than [`crate::Limits::max_memory_bytes`] and failed.
-    #[error("the guest hit the {limit}-byte memory limit ({detail})")]
+    #[error("the guest hit the {limit}-byte memory limit")]
     MemoryLimit {
         /// The limit.
         limit: usize,
         /// What failed when the limit was hit.
-        detail: String,
+        #[source]
+        source: BoxError,
     },
     /// The guest trapped, or wasmtime refused a value while lowering or lifting it.
     #[error("the guest trapped: {0}")]
@@ -141,56 +202,151 @@ pub enum CallError {
         /// The required alignment.
         align: u32,
     },
-    /// The guest claims an output longer than [`crate::Limits::max_output_bytes`].
-    #[error("the guest's output is {len} bytes, over the {max}-byte limit")]
+    /// The guest's output is longer than [`crate::Limits::max_output_bytes`]. On the component
+    /// path `len` is `None` when lifting stopped at the limit before the whole size was known.
+    #[error("the guest's output is {}, over the {max}-byte output limit",
+        len.map_or_else(|| "larger".to_owned(), |len| format!("{len} bytes")))]
     OutputTooLarge {
-        /// Claimed length.
-        len: u32,
+        /// Claimed or measured length, when known.
+        len: Option<u64>,
         /// The limit.
         max: u32,
     },
     /// The guest's output bytes are not a valid response.
-    #[error("the guest's output does not decode: {0}")]
-    Decode(String),
+    #[error("the guest's output does not decode: {detail}")]
+    Decode {
+        /// What the decoder said.
+        detail: String,
+    },
     /// The guest does not export a function this call needs.
     #[error("the guest does not export `{0}`")]
     MissingExport(&'static str),
 }
 
 impl LoadError {
-    /// Reads a guest file, naming the file when that fails.
-    ///
-    /// # Errors
-    ///
-    /// [`LoadError::Read`] with the path and the I/O error.
-    pub fn read_file(path: &Path) -> Result<Vec<u8>, Self> {
-        std::fs::read(path).map_err(|source| Self::Read {
-            path: path.to_owned(),
-            source,
-        })
+    /// Wraps an error wasmtime returned while compiling or linking a guest.
+    pub(crate) fn invalid(error: wasmtime::Error) -> Self {
+        Self::Invalid(error.into())
+    }
+
+    /// Wraps an error wasmtime returned while configuring an engine.
+    pub(crate) fn engine(error: wasmtime::Error) -> Self {
+        Self::Engine(error.into())
+    }
+
+    /// The limit that refused the guest, if one did.
+    pub fn limit(&self) -> Option<Limit> {
+        matches!(self, Self::FileTooLarge { .. }).then_some(Limit::MaxGuestFileBytes)
     }
 }
 
 impl CallError {
-    /// Whether the instance that returned this error may be called again. Only an error the
-    /// guest reported through the contract, or an input the host refused before calling, leaves
-    /// the instance as it was; after anything else it is dropped and the next call gets a fresh
-    /// one.
+    /// Whether the instance that returned this error may be called again: the one rule every
+    /// caller ([`crate::Pool`], `Instance::is_reusable_after`) follows.
+    ///
+    /// Only an error the guest reported through the contract, or an input the host refused
+    /// before calling, leaves the instance as it was; after anything else it is dropped and the
+    /// next call gets a fresh one.
     pub fn instance_is_reusable(&self) -> bool {
-        matches!(self, Self::Guest(_) | Self::InputTooLarge { .. })
+        matches!(
+            self,
+            Self::Guest(_) | Self::InputTooLarge { .. } | Self::Encode(_)
+        )
+    }
+
+    /// Whether the caller's input caused this error (it is over a limit or cannot be encoded),
+    /// rather than the guest.
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, Self::InputTooLarge { .. } | Self::Encode(_))
+    }
+
+    /// The limit this error ran into, if it is one.
+    pub fn limit(&self) -> Option<Limit> {
+        Some(match self {
+            Self::InputTooLarge { .. } => Limit::MaxInputBytes,
+            Self::OutputTooLarge { .. } => Limit::MaxOutputBytes,
+            Self::Timeout { .. } => Limit::Deadline,
+            Self::OutOfFuel { .. } => Limit::Fuel,
+            Self::StackOverflow { .. } => Limit::MaxWasmStack,
+            Self::MemoryLimit { .. } => Limit::MaxMemoryBytes,
+            _ => return None,
+        })
+    }
+
+    /// Maps a guest's decode error on the host's side of the ABI: the guest's output, not its
+    /// input, failed to decode.
+    pub(crate) fn output_decode(error: GuestError) -> Self {
+        Self::Decode {
+            detail: match error {
+                GuestError::Decode { message } => message,
+                other => other.to_string(),
+            },
+        }
     }
 }
 
-/// Wasmtime errors carry a backtrace and a chain of causes over several lines; the CLI prints
-/// one line, so keep the causes and drop the backtrace.
-pub(crate) fn one_line(error: &wasmtime::Error) -> String {
-    let mut parts = Vec::new();
-    for cause in error.chain() {
+/// Reads a guest file of at most `max` bytes, refusing what is not a regular file before
+/// reading it, and reading no more than `max + 1` bytes from anything that grows as it is read.
+///
+/// # Errors
+///
+/// [`LoadError::NotAFile`] for a directory, device or pipe, [`LoadError::FileTooLarge`] over
+/// `max`, and [`LoadError::Read`] when reading fails.
+pub fn read_guest_file(path: &Path, max: u64) -> Result<Vec<u8>, LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if metadata.is_dir() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+            what: "a directory",
+        });
+    }
+    if !metadata.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+            what: "not a regular file",
+        });
+    }
+    let too_large = |len| LoadError::FileTooLarge {
+        path: path.to_owned(),
+        len,
+        max,
+    };
+    if metadata.len() > max {
+        return Err(too_large(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// An error and its causes on one line, each cause once and only its first line (wasmtime's
+/// errors carry a multi-line backtrace): `error: cause: deeper cause`.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(cause) = next {
         let text = cause.to_string();
         let first = text.lines().next().unwrap_or_default().trim().to_owned();
-        if !first.is_empty() && !parts.contains(&first) {
+        if !first.is_empty() && !parts.iter().any(|part| part.contains(&first)) {
             parts.push(first);
         }
+        next = cause.source();
     }
     parts.join(": ")
+}
+
+/// [`one_line`] for wasmtime's own error type, which is not a `std::error::Error` itself.
+pub(crate) fn wasmtime_one_line(error: &wasmtime::Error) -> String {
+    let boxed: &(dyn std::error::Error + Send + Sync + 'static) = error.as_ref();
+    one_line(boxed)
 }

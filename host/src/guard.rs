@@ -4,7 +4,7 @@
 use wasmtime::{CallHook, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 use crate::Limits;
-use crate::error::{CallError, one_line};
+use crate::error::{CallError, wasmtime_one_line};
 
 /// Per-store state shared by both paths.
 pub(crate) struct Guard {
@@ -117,8 +117,17 @@ pub(crate) fn classify(error: wasmtime::Error, guard: &Guard) -> CallError {
         },
         _ if guard.limit_hit => CallError::MemoryLimit {
             limit: limits.max_memory_bytes,
-            detail: one_line(&error),
+            source: error.into(),
         },
-        _ => CallError::Trap(one_line(&error)),
+        // Lifting a result stops when it would allocate more than the store's hostcall fuel,
+        // which the component path sets to the output limit. Wasmtime's error type for it is
+        // private, so it is recognised by its message.
+        _ if error.chain().any(|cause| cause.to_string().contains("hostcall fuel")) => {
+            CallError::OutputTooLarge {
+                len: None,
+                max: limits.max_output_bytes,
+            }
+        }
+        _ => CallError::Trap(wasmtime_one_line(&error)),
     }
 }

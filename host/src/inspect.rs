@@ -9,7 +9,7 @@ use wasmtime::component::{Component, types::Type};
 use wasmtime::{ExternType, Module};
 
 use crate::Runtime;
-use crate::error::{LoadError, one_line};
+use crate::error::LoadError;
 
 /// The two kinds of wasm binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,11 @@ impl WasmKind {
     ///
     /// [`LoadError::NotWasm`] when `bytes` starts with neither header.
     pub fn detect(bytes: &[u8]) -> Result<Self, LoadError> {
+        // The magic number and a version: anything shorter is no wasm of either kind.
+        const HEADER: usize = 8;
+        if bytes.len() < HEADER {
+            return Err(LoadError::TooShort { len: bytes.len() });
+        }
         if Parser::is_component(bytes) {
             Ok(Self::Component)
         } else if Parser::is_core_wasm(bytes) {
@@ -94,8 +99,6 @@ pub struct Inspection {
     pub type_imports: Vec<Item>,
     /// Exports, in declaration order.
     pub exports: Vec<Item>,
-    /// For a component, the WIT of the world it implements.
-    pub wit: Option<String>,
 }
 
 impl Inspection {
@@ -107,8 +110,8 @@ impl Inspection {
     /// wasmtime rejects them.
     pub fn of(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
         let kind = WasmKind::detect(bytes)?;
-        let invalid = |e: wasmtime::Error| LoadError::Invalid(one_line(&e));
-        let (imports, type_imports, exports, wit) = match kind {
+        let invalid = LoadError::invalid;
+        let (imports, type_imports, exports) = match kind {
             WasmKind::Component => {
                 let component = Component::new(runtime.engine(), bytes).map_err(invalid)?;
                 let ty = component.component_type();
@@ -130,7 +133,7 @@ impl Inspection {
                     })
                     .collect();
                 let exports = ty.exports(engine).map(item).collect();
-                (imports, type_imports, exports, Some(print_wit(bytes)?))
+                (imports, type_imports, exports)
             }
             WasmKind::CoreModule => {
                 let module = Module::new(runtime.engine(), bytes).map_err(invalid)?;
@@ -148,7 +151,7 @@ impl Inspection {
                         ty: describe_extern(&e.ty()),
                     })
                     .collect();
-                (imports, Vec::new(), exports, None)
+                (imports, Vec::new(), exports)
             }
         };
         Ok(Self {
@@ -157,7 +160,6 @@ impl Inspection {
             imports,
             type_imports,
             exports,
-            wit,
         })
     }
 }
@@ -182,47 +184,8 @@ impl fmt::Display for Inspection {
                 writeln!(f, "  {}: {}", item.name, item.ty)?;
             }
         }
-        if let Some(wit) = &self.wit {
-            writeln!(f, "wit:")?;
-            for line in wit.lines() {
-                writeln!(f, "  {line}")?;
-            }
-        }
         Ok(())
     }
-}
-
-/// The WIT a component implements, decoded from its type information.
-///
-/// # Errors
-///
-/// [`LoadError::Invalid`] when the bytes are not a component wit-component can decode.
-pub fn print_wit(bytes: &[u8]) -> Result<String, LoadError> {
-    let invalid =
-        |e: anyhow::Error| LoadError::Invalid(format!("cannot decode the component's WIT: {e:#}"));
-    let decoded = wit_component::decode(bytes).map_err(invalid)?;
-    let main = decoded.package();
-    let resolve = decoded.resolve();
-    let nested: Vec<_> = resolve
-        .packages
-        .iter()
-        .map(|(id, _)| id)
-        .filter(|id| *id != main)
-        .collect();
-    let mut printer = wit_component::WitPrinter::default();
-    printer.emit_docs(false);
-    printer.print(resolve, main, &nested).map_err(invalid)?;
-    Ok(printer.output.to_string())
-}
-
-/// The module in the wasm text format.
-///
-/// # Errors
-///
-/// [`LoadError::Invalid`] when the bytes do not parse.
-pub fn print_wat(bytes: &[u8]) -> Result<String, LoadError> {
-    wasmprinter::print_bytes(bytes)
-        .map_err(|e| LoadError::Invalid(format!("cannot print the text format: {e:#}")))
 }
 
 /// A component import or export, in WIT-like syntax.

@@ -1,17 +1,24 @@
-//! Runs a `transformer` guest two ways: through the component model ([`ComponentGuest`]) and
-//! through the hand-written ptr/len ABI of [`boundary_kernel::wire`] ([`RawGuest`]).
+//! The runtime behind `boundary`: load a `transformer` guest, instantiate it, and call it across
+//! the WebAssembly boundary, on any of the paths this crate implements.
+//!
+//! Every path implements the same two traits ([`Guest`] and [`Instance`], in [`path`]): the
+//! component model ([`ComponentGuest`]) and the hand-written ptr/len ABI of
+//! [`boundary_kernel::wire`] ([`RawGuest`]). Callers hold a [`Pool`] of instances over any of them.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use boundary_host::{Runtime, SomeDataStruct, embedded};
+//! # async fn demo(component_bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+//! use boundary_host::{ComponentGuest, Instance, Load, Pool, Runtime, SomeDataStruct};
 //!
 //! let runtime = Runtime::new(Default::default())?;
-//! let component = runtime.component(embedded::COMPONENT)?; // compiled and linked once
-//! let raw = runtime.raw(embedded::CORE_MODULE)?;
+//! let guest = ComponentGuest::load(&runtime, component_bytes)?; // compiled and linked once
 //!
-//! let mut instance = component.instantiate().await?; // cheap: from an `InstancePre`
+//! let mut instance = guest.instantiate().await?; // cheap: from an `InstancePre`
 //! let out = instance.transform(&SomeDataStruct::example()).await?;
-//! assert_eq!(out.value, raw.instantiate().await?.transform(&SomeDataStruct::example()).await?.value);
+//! assert_eq!(out.value.names.last().map(String::as_str), Some("new name"));
+//!
+//! let pool = Pool::new(guest, 4); // instances reused across calls and tasks
+//! let label = pool.button_text("DONE").await?;
+//! assert_eq!(label.value, "delete");
 //! # Ok(()) }
 //! ```
 //!
@@ -20,22 +27,24 @@
 //! before anything is allocated, and the result region's alignment. Failures are [`CallError`]s;
 //! problems with the guest file itself are [`LoadError`]s.
 
-pub mod bench;
 mod bindings;
 pub mod component;
-pub mod embedded;
 mod error;
 mod guard;
 pub mod inspect;
+pub mod path;
+mod pool;
 pub mod raw;
 mod runtime;
-pub mod serve;
 
 pub use boundary_kernel::{
     SomeDataStruct, button_text as native_button_text, transform as native_transform,
 };
 pub use component::{ComponentGuest, ComponentInstance, SyncComponentInstance};
-pub use error::{CallError, LoadError};
+pub use error::{CallError, LoadError, read_guest_file};
+pub use inspect::WasmKind;
+pub use path::{AnyGuest, AnyInstance, Guest, Instance, Load, Registration, Variant, VariantCall};
+pub use pool::Pool;
 pub use raw::{RawGuest, RawInstance};
 
 use std::time::Duration;
@@ -56,10 +65,13 @@ pub struct Limits {
     pub deadline: Duration,
     /// Fuel per call, for deterministic limits; `None` turns fuel metering off.
     pub fuel: Option<u64>,
-    /// The most native stack wasm code may use.
+    /// The most native stack wasm code may use. Async calls run on a fiber whose stack the
+    /// runtime sizes from this, so any value the engine accepts works.
     pub max_wasm_stack: usize,
     /// How instances are allocated.
     pub allocator: Allocator,
+    /// The largest guest file [`Load::load_file`] reads.
+    pub max_guest_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -72,6 +84,7 @@ impl Default for Limits {
             fuel: None,
             max_wasm_stack: 512 << 10,
             allocator: Allocator::OnDemand,
+            max_guest_file_bytes: 64 << 20,
         }
     }
 }
@@ -128,7 +141,10 @@ impl Runtime {
             .wasm_component_model(true)
             .epoch_interruption(true)
             .consume_fuel(limits.fuel.is_some())
-            .max_wasm_stack(limits.max_wasm_stack);
+            .max_wasm_stack(limits.max_wasm_stack)
+            // Async calls run wasm on a fiber, whose stack must hold the wasm stack and the host
+            // frames around it: keep wasmtime's default margin (2 MiB fiber for 512 KiB of wasm).
+            .async_stack_size(limits.max_wasm_stack.saturating_add(ASYNC_STACK_MARGIN));
         if limits.allocator == Allocator::Pooling {
             let mut pooling = PoolingAllocationConfig::default();
             pooling
@@ -139,9 +155,8 @@ impl Runtime {
                 .max_memory_size(limits.max_memory_bytes);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         }
-        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        runtime::start_epoch_ticker(&engine)
-            .map_err(|e| LoadError::Engine(format!("cannot start the deadline clock: {e}")))?;
+        let engine = Engine::new(&config).map_err(LoadError::engine)?;
+        runtime::start_epoch_ticker(&engine).map_err(|e| LoadError::Engine(e.into()))?;
         Ok(Self { engine, limits })
     }
 
@@ -154,22 +169,7 @@ impl Runtime {
     pub fn limits(&self) -> Limits {
         self.limits
     }
-
-    /// Compiles and links a component that implements the `transformer` world.
-    ///
-    /// # Errors
-    ///
-    /// See [`ComponentGuest::new`].
-    pub fn component(&self, bytes: &[u8]) -> Result<ComponentGuest, LoadError> {
-        ComponentGuest::new(self, bytes)
-    }
-
-    /// Compiles and links a core module that speaks the ptr/len ABI.
-    ///
-    /// # Errors
-    ///
-    /// See [`RawGuest::new`].
-    pub fn raw(&self, bytes: &[u8]) -> Result<RawGuest, LoadError> {
-        RawGuest::new(self, bytes)
-    }
 }
+
+/// Room on an async call's fiber stack beyond [`Limits::max_wasm_stack`], for host frames.
+const ASYNC_STACK_MARGIN: usize = (2 << 20) - (512 << 10);

@@ -8,41 +8,21 @@
 //! casting memory to a struct.
 
 use std::ops::Range;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::Mutex;
-
 use boundary_kernel::SomeDataStruct;
-use boundary_kernel::wire::{self, RESULT_ALIGN, RESULT_SIZE, ResultRegion};
+use boundary_kernel::wire::{self, EXPORTS, ExportType, Need, RESULT_ALIGN, RESULT_SIZE, ResultRegion};
 use serde::de::DeserializeOwned;
-use wasmtime::{ExternType, InstancePre, Linker, Memory, Module, Store, TypedFunc};
+use wasmtime::{ExternType, InstancePre, Linker, Memory, Module, Store, TypedFunc, ValType};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
-use crate::component::reuse;
-use crate::error::{CallError, LoadError, one_line};
+use crate::error::{CallError, LoadError, wasmtime_one_line};
 use crate::guard::{self, Guard};
-use crate::{Called, Limits, Runtime, Traffic, inspect};
-
-/// The exports of the ptr/len ABI and their core types, as `inspect` writes them.
-const REQUIRED: [(&str, &str); 4] = [
-    ("memory", "memory"),
-    ("ns_malloc", "func(i32, i32) -> i32"),
-    ("ns_free", "func(i32, i32, i32)"),
-    ("entry_point", "func(i32, i32) -> i32"),
-];
-/// Optional: a module without it can still transform.
-const BUTTON_TEXT: (&str, &str) = ("button_text", "func(i32, i32) -> i32");
-/// The tuned exports (see [`boundary_kernel::wire`]): optional, all or none. A module without them
-/// still runs every other path.
-const TUNED: [(&str, &str); 4] = [
-    ("entry_point_borrowed", "func(i32, i32) -> i32"),
-    ("entry_point_consume", "func(i32, i32) -> i32"),
-    ("input_buffer", "func(i32) -> i32"),
-    ("entry_point_tuned", "func(i32) -> i32"),
-];
+use crate::inspect::{self, WasmKind};
+use crate::path::{Guest, Instance, Load, Variant, VariantCall, block_on};
+use crate::{Called, Limits, Runtime, Traffic};
 /// The only import module the host provides: WASI preview 1, with nothing granted.
 const WASI_P1: &str = "wasi_snapshot_preview1";
 
@@ -67,10 +47,8 @@ pub struct RawGuest {
     pre: InstancePre<RawState>,
     has_button_text: bool,
     has_tuned: bool,
-    /// The instance [`RawGuest::transform`] and [`RawGuest::button_text`] reuse.
-    /// How many instances [`RawGuest::instantiate`] has created.
+    /// How many instances this guest and its clones have created.
     created: Arc<AtomicU64>,
-    cached: Arc<Mutex<Option<RawInstance>>>,
 }
 
 impl std::fmt::Debug for RawGuest {
@@ -81,8 +59,11 @@ impl std::fmt::Debug for RawGuest {
     }
 }
 
-impl RawGuest {
-    /// Compiles `bytes` as a core module and checks its imports and exports against the ABI.
+impl Load for RawGuest {
+    const KIND: WasmKind = WasmKind::CoreModule;
+
+    /// Compiles `bytes` as a core module and checks its imports and exports against the ABI's
+    /// export table, [`boundary_kernel::wire::EXPORTS`].
     ///
     /// # Errors
     ///
@@ -90,97 +71,97 @@ impl RawGuest {
     /// [`LoadError::MissingExport`] or [`LoadError::WrongExportType`] for a module without the
     /// ABI, [`LoadError::UnsupportedImport`] for imports other than WASI preview 1, and
     /// [`LoadError::Invalid`] when wasmtime rejects it.
-    pub fn new(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
-        inspect::expect_kind(bytes, inspect::WasmKind::CoreModule)?;
-        let module =
-            Module::new(runtime.engine(), bytes).map_err(|e| LoadError::Invalid(one_line(&e)))?;
+    fn load(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
+        inspect::expect_kind(bytes, WasmKind::CoreModule)?;
+        let module = Module::new(runtime.engine(), bytes).map_err(LoadError::invalid)?;
         if let Some(import) = module.imports().find(|i| i.module() != WASI_P1) {
             return Err(LoadError::UnsupportedImport {
                 name: format!("{}::{}", import.module(), import.name()),
             });
         }
-        for (name, expected) in REQUIRED {
-            check_export(&module, name, expected)?;
-        }
-        let has_button_text = module.get_export(BUTTON_TEXT.0).is_some();
-        if has_button_text {
-            check_export(&module, BUTTON_TEXT.0, BUTTON_TEXT.1)?;
+        let mut has_button_text = true;
+        let mut has_tuned = true;
+        for export in &EXPORTS {
+            let present = module.get_export(export.name).is_some();
+            match export.need {
+                // Required exports must be there; optional ones, when there, must be typed right.
+                Need::Required => check_export(&module, export)?,
+                Need::Optional if present => check_export(&module, export)?,
+                Need::Optional => has_button_text = false,
+                // The tuned exports are all or none, and a module without them runs every other
+                // variant.
+                Need::Tuned => has_tuned &= check_export(&module, export).is_ok(),
+            }
         }
 
         let mut linker = Linker::new(runtime.engine());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut RawState| &mut state.wasi)
-            .map_err(|e| LoadError::Invalid(one_line(&e)))?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| LoadError::Invalid(one_line(&e)))?;
-        let has_tuned = TUNED
-            .iter()
-            .all(|(name, expected)| check_export(&module, name, expected).is_ok());
+            .map_err(LoadError::invalid)?;
+        let pre = linker.instantiate_pre(&module).map_err(LoadError::invalid)?;
         Ok(Self {
             runtime: runtime.clone(),
             pre,
             has_button_text,
             has_tuned,
             created: Arc::default(),
-            cached: Arc::default(),
         })
     }
 
-    /// Calls `entry_point` on a reused instance. After any error but one the guest reported
-    /// (or an input refused before the call), the instance is dropped and the next call gets a
-    /// fresh one.
-    ///
-    /// # Errors
-    ///
-    /// As [`RawGuest::instantiate`] and [`RawInstance::transform`].
-    pub async fn transform(
-        &self,
-        input: &SomeDataStruct,
-    ) -> Result<Called<SomeDataStruct>, CallError> {
-        reuse(
-            &self.cached,
-            async || self.instantiate().await,
-            async |instance| instance.transform(input).await,
-        )
-        .await
+    fn variants() -> Vec<Variant<Self>> {
+        /// A variant that calls `$method` on one instance kept across calls.
+        macro_rules! on_one_instance {
+            ($method:ident) => {
+                |guest: &RawGuest| {
+                    let mut instance = block_on(guest.instantiate())?;
+                    Ok(Box::new(move |input: &SomeDataStruct| block_on(instance.$method(input)))
+                        as VariantCall)
+                }
+            };
+        }
+        vec![
+            Variant {
+                name: "seed",
+                about: "the seed chapter's round trip: the output copied into a host Vec, then decoded",
+                prepare: on_one_instance!(transform_seed),
+            },
+            Variant {
+                name: "borrowed",
+                about: "the guest decodes borrowed strings (entry_point_borrowed)",
+                prepare: on_one_instance!(transform_borrowed),
+            },
+            Variant {
+                name: "consume",
+                about: "as borrowed, and the guest frees its own input: one ns_free fewer",
+                prepare: on_one_instance!(transform_consume),
+            },
+            Variant {
+                name: "tuned",
+                about: "guest-owned buffers, one write and one call, decoded in place",
+                prepare: on_one_instance!(transform_tuned),
+            },
+            Variant {
+                name: "tuned-fresh",
+                about: "the tuned call on a fresh instance for every call (instantiation included)",
+                prepare: |guest| {
+                    let guest = guest.clone();
+                    Ok(Box::new(move |input: &SomeDataStruct| {
+                        block_on(async { guest.instantiate().await?.transform_tuned(input).await })
+                    }) as VariantCall)
+                },
+            },
+        ]
     }
+}
 
-    /// Calls `button_text` on a reused instance, as [`RawGuest::transform`] does.
-    ///
-    /// # Errors
-    ///
-    /// As [`RawGuest::instantiate`] and [`RawInstance::button_text`].
-    pub async fn button_text(&self, status: &str) -> Result<Called<String>, CallError> {
-        reuse(
-            &self.cached,
-            async || self.instantiate().await,
-            async |instance| instance.button_text(status).await,
-        )
-        .await
-    }
-
-    /// Reads and compiles a core module file.
-    ///
-    /// # Errors
-    ///
-    /// [`LoadError::Read`] if the file cannot be read, then as [`RawGuest::new`].
-    pub fn from_file(runtime: &Runtime, path: &Path) -> Result<Self, LoadError> {
-        let bytes = LoadError::read_file(path)?;
-        Self::new(runtime, &bytes)
-    }
-
-    /// How many instances this guest (and its clones) has created so far. After a call fails
-    /// in a way that leaves its instance unusable, the next call creates a fresh one.
-    pub fn instances_created(&self) -> u64 {
-        self.created.load(Ordering::Relaxed)
-    }
+impl Guest for RawGuest {
+    type Instance = RawInstance;
 
     /// Creates a fresh instance in its own store.
     ///
     /// # Errors
     ///
     /// [`CallError::Instantiate`] if the module's start function traps.
-    pub async fn instantiate(&self) -> Result<RawInstance, CallError> {
+    async fn instantiate(&self) -> Result<RawInstance, CallError> {
         self.created.fetch_add(1, Ordering::Relaxed);
         let state = RawState {
             wasi: WasiCtxBuilder::new().build_p1(),
@@ -197,48 +178,41 @@ impl RawGuest {
                 });
             }
         };
-        // The exports' types were checked in `RawGuest::new`, so these lookups only fail if
+        // The exports' types were checked in `RawGuest::load`, so these lookups only fail if
         // wasmtime disagrees with that check; report it rather than panic.
-        let lookup = |e: wasmtime::Error| CallError::Instantiate(one_line(&e));
+        let lookup = |e: wasmtime::Error| CallError::Instantiate(wasmtime_one_line(&e));
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or(CallError::MissingExport("memory"))?;
+        let mut func = |name: &str| -> Result<ExchangeFunc, CallError> {
+            instance.get_typed_func(&mut store, name).map_err(lookup)
+        };
+        let entry_point = func("entry_point")?;
+        let button_text = if self.has_button_text {
+            Some(func("button_text")?)
+        } else {
+            None
+        };
+        let tuned = if self.has_tuned {
+            Some(TunedExports {
+                borrowed: func("entry_point_borrowed")?,
+                consume: func("entry_point_consume")?,
+                input_buffer: instance
+                    .get_typed_func(&mut store, "input_buffer")
+                    .map_err(lookup)?,
+                entry_point_tuned: instance
+                    .get_typed_func(&mut store, "entry_point_tuned")
+                    .map_err(lookup)?,
+            })
+        } else {
+            None
+        };
         let ns_malloc = instance
             .get_typed_func(&mut store, "ns_malloc")
             .map_err(lookup)?;
         let ns_free = instance
             .get_typed_func(&mut store, "ns_free")
             .map_err(lookup)?;
-        let entry_point = instance
-            .get_typed_func(&mut store, "entry_point")
-            .map_err(lookup)?;
-        let button_text = if self.has_button_text {
-            Some(
-                instance
-                    .get_typed_func(&mut store, BUTTON_TEXT.0)
-                    .map_err(lookup)?,
-            )
-        } else {
-            None
-        };
-        let tuned = if self.has_tuned {
-            Some(TunedExports {
-                borrowed: instance
-                    .get_typed_func(&mut store, TUNED[0].0)
-                    .map_err(lookup)?,
-                consume: instance
-                    .get_typed_func(&mut store, TUNED[1].0)
-                    .map_err(lookup)?,
-                input_buffer: instance
-                    .get_typed_func(&mut store, TUNED[2].0)
-                    .map_err(lookup)?,
-                entry_point_tuned: instance
-                    .get_typed_func(&mut store, TUNED[3].0)
-                    .map_err(lookup)?,
-            })
-        } else {
-            None
-        };
         Ok(RawInstance {
             store,
             memory,
@@ -251,28 +225,38 @@ impl RawGuest {
             limits: self.runtime.limits(),
         })
     }
+
+    fn instances_created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
 }
 
-fn check_export(module: &Module, name: &str, expected: &str) -> Result<(), LoadError> {
-    let Some(ty) = module.get_export(name) else {
+/// Checks one export of the module against its row of the ABI's export table.
+fn check_export(module: &Module, export: &wire::Export) -> Result<(), LoadError> {
+    let Some(ty) = module.get_export(export.name) else {
         return Err(LoadError::MissingExport {
-            name: name.to_owned(),
-            expected: expected.to_owned(),
+            name: export.name.to_owned(),
+            expected: export.ty.to_string(),
         });
     };
-    let found = inspect::describe_extern(&ty);
-    let matches = match &ty {
-        // Any minimum size; a 64-bit memory is not what the ABI's i32 addresses point into.
-        ExternType::Memory(memory) => expected == "memory" && !memory.is_64(),
-        _ => found == expected,
+    let matches = match (&ty, export.ty) {
+        // Any size; a 64-bit memory is not what the ABI's i32 addresses point into.
+        (ExternType::Memory(memory), ExportType::Memory) => !memory.is_64(),
+        (ExternType::Func(func), ExportType::Func { params, results }) => {
+            let all_i32 = |types: Vec<ValType>, count| {
+                types.len() == count && types.iter().all(|t| matches!(t, ValType::I32))
+            };
+            all_i32(func.params().collect(), params) && all_i32(func.results().collect(), results)
+        }
+        _ => false,
     };
     if matches {
         Ok(())
     } else {
         Err(LoadError::WrongExportType {
-            name: name.to_owned(),
-            expected: expected.to_owned(),
-            found,
+            name: export.name.to_owned(),
+            expected: export.ty.to_string(),
+            found: inspect::describe_extern(&ty),
         })
     }
 }
@@ -321,27 +305,44 @@ impl std::fmt::Debug for RawInstance {
     }
 }
 
-impl RawInstance {
-    /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once
-    /// warmed up: the guest frees what each call allocates.
-    pub fn memory_bytes(&self) -> usize {
-        self.store.data().guard.memory_bytes
-    }
-
+impl Instance for RawInstance {
     /// Transforms a record through `entry_point`.
     ///
     /// # Errors
     ///
     /// Any [`CallError`]: see [`RawInstance::exchange`].
-    pub async fn transform(
+    async fn transform(
         &mut self,
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
-        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let entry_point = self.entry_point.clone();
         self.exchange(entry_point, &bytes, Mode::default()).await
     }
 
+    /// Labels a button through `button_text`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::MissingExport`] if the module has no `button_text`; otherwise as
+    /// [`RawInstance::transform`].
+    async fn button_text(&mut self, status: &str) -> Result<Called<String>, CallError> {
+        let func = self
+            .button_text
+            .clone()
+            .ok_or(CallError::MissingExport("button_text"))?;
+        let bytes = wire::encode(status).map_err(CallError::Encode)?;
+        self.exchange(func, &bytes, Mode::default()).await
+    }
+
+    /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once
+    /// warmed up: the guest frees what each call allocates.
+    fn memory_bytes(&self) -> usize {
+        self.store.data().guard.memory_bytes
+    }
+}
+
+impl RawInstance {
     /// Transforms a record as the seed chapter did: serialize, `ns_malloc`, write,
     /// `entry_point`, read the region, copy the output into a host `Vec`, decode it, and free
     /// all three allocations. Checked like [`RawInstance::transform`].
@@ -353,7 +354,7 @@ impl RawInstance {
         &mut self,
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
-        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let entry_point = self.entry_point.clone();
         let mode = Mode {
             copy_output: true,
@@ -374,7 +375,7 @@ impl RawInstance {
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let func = self.tuned()?.borrowed;
-        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         self.exchange(func, &bytes, Mode::default()).await
     }
 
@@ -389,7 +390,7 @@ impl RawInstance {
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let func = self.tuned()?.consume;
-        let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let mode = Mode {
             guest_frees_input: true,
             ..Mode::default()
@@ -431,7 +432,7 @@ impl RawInstance {
             // At most `size`, a `u32`.
             Some(len) => u32::try_from(len).unwrap_or(u32::MAX),
             None => {
-                let bytes = wire::encode(input).map_err(|e| CallError::Decode(e.to_string()))?;
+                let bytes = wire::encode(input).map_err(CallError::Encode)?;
                 let len = self.check_input_len(bytes.len())?;
                 self.input_buffer = None;
                 let ptr = tuned
@@ -456,7 +457,7 @@ impl RawInstance {
         let (region, out_range) = self.output(region_ptr)?;
         let response: Result<wire::Response<SomeDataStruct>, _> =
             wire::decode_exact(&self.memory.data(&self.store)[out_range]);
-        let value = response.map_err(|e| CallError::Decode(e.to_string()))??;
+        let value = response.map_err(CallError::output_decode)??;
         Ok(Called {
             value,
             traffic: Traffic {
@@ -504,7 +505,7 @@ impl RawInstance {
         let region = ResultRegion::from_le_bytes(region_bytes);
         if region.len > self.limits.max_output_bytes {
             return Err(CallError::OutputTooLarge {
-                len: region.len,
+                len: Some(u64::from(region.len)),
                 max: self.limits.max_output_bytes,
             });
         }
@@ -525,21 +526,6 @@ impl RawInstance {
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let entry_point = self.entry_point.clone();
         self.exchange(entry_point, bytes, Mode::default()).await
-    }
-
-    /// Labels a button through `button_text`.
-    ///
-    /// # Errors
-    ///
-    /// [`CallError::MissingExport`] if the module has no `button_text`; otherwise as
-    /// [`RawInstance::transform`].
-    pub async fn button_text(&mut self, status: &str) -> Result<Called<String>, CallError> {
-        let func = self
-            .button_text
-            .clone()
-            .ok_or(CallError::MissingExport("button_text"))?;
-        let bytes = wire::encode(status).map_err(|e| CallError::Decode(e.to_string()))?;
-        self.exchange(func, &bytes, Mode::default()).await
     }
 
     /// One round trip of the ABI: allocate, write, call, check, read, decode, free.
@@ -604,7 +590,7 @@ impl RawInstance {
                 .map_err(|e| guard::classify(e, &self.store.data().guard))?;
         }
 
-        let value = response.map_err(|e| CallError::Decode(e.to_string()))??;
+        let value = response.map_err(CallError::output_decode)??;
         Ok(Called {
             value,
             traffic: Traffic {

@@ -51,6 +51,98 @@ pub const RESULT_SIZE: u32 = 8;
 /// Alignment in bytes of the [`ResultRegion`].
 pub const RESULT_ALIGN: u32 = 4;
 
+/// When the host needs an export of the ABI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Every module must export it.
+    Required,
+    /// A module may leave it out; the calls that need it then fail with a missing export.
+    Optional,
+    /// Part of the tuned path: used when all the tuned exports are present.
+    Tuned,
+}
+
+/// The type of an export of the ABI. Every address, length and size is an `i32`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportType {
+    /// A 32-bit linear memory, of any size.
+    Memory,
+    /// A function taking `params` `i32`s and returning `results` `i32`s.
+    Func {
+        /// How many `i32` parameters.
+        params: usize,
+        /// How many `i32` results (0 or 1).
+        results: usize,
+    },
+}
+
+impl std::fmt::Display for ExportType {
+    /// `memory`, or a core function type in the form `inspect` prints: `func(i32, i32) -> i32`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Memory => f.write_str("memory"),
+            Self::Func { params, results } => {
+                let list = |n: usize| vec!["i32"; n].join(", ");
+                write!(f, "func({})", list(params))?;
+                match results {
+                    0 => Ok(()),
+                    1 => write!(f, " -> {}", list(1)),
+                    n => write!(f, " -> ({})", list(n)),
+                }
+            }
+        }
+    }
+}
+
+/// One export of the ABI: its name, its type, and when the host needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Export {
+    /// The export's name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ExportType,
+    /// Whether a module must have it.
+    pub need: Need,
+}
+
+const fn func(name: &'static str, params: usize, results: usize, need: Need) -> Export {
+    Export {
+        name,
+        ty: ExportType::Func { params, results },
+        need,
+    }
+}
+
+/// The exports of the ABI, as the table at the top of this module states them. The host checks a
+/// module against this table and `boundary inspect` prints it; nothing else restates it.
+pub const EXPORTS: [Export; 9] = [
+    Export {
+        name: "memory",
+        ty: ExportType::Memory,
+        need: Need::Required,
+    },
+    func("ns_malloc", 2, 1, Need::Required),
+    func("ns_free", 3, 0, Need::Required),
+    func("entry_point", 2, 1, Need::Required),
+    func("button_text", 2, 1, Need::Optional),
+    func("entry_point_borrowed", 2, 1, Need::Tuned),
+    func("entry_point_consume", 2, 1, Need::Tuned),
+    func("input_buffer", 1, 1, Need::Tuned),
+    func("entry_point_tuned", 1, 1, Need::Tuned),
+];
+
+/// The export of [`EXPORTS`] called `name`.
+///
+/// # Panics
+///
+/// If `name` is not in the table: a typo in the host, caught by its tests.
+pub fn export(name: &str) -> Export {
+    match EXPORTS.iter().find(|export| export.name == name) {
+        Some(export) => *export,
+        None => panic!("`{name}` is not an export of the ptr/len ABI"),
+    }
+}
+
 /// What the guest returns: the value, or the error it found in its input.
 pub type Response<T> = Result<T, GuestError>;
 
@@ -193,6 +285,16 @@ mod tests {
             decode_exact::<SomeDataStruct>(&bytes),
             Err(GuestError::Decode { .. })
         ));
+    }
+
+    #[test]
+    fn export_types_print_as_core_signatures() {
+        assert_eq!(export("memory").ty.to_string(), "memory");
+        assert_eq!(export("ns_malloc").ty.to_string(), "func(i32, i32) -> i32");
+        assert_eq!(export("ns_free").ty.to_string(), "func(i32, i32, i32)");
+        assert_eq!(export("input_buffer").ty.to_string(), "func(i32) -> i32");
+        let tuned = EXPORTS.iter().filter(|e| e.need == Need::Tuned).count();
+        assert_eq!(tuned, 4);
     }
 
     #[test]
