@@ -29,7 +29,7 @@
 
 mod bindings;
 pub mod component;
-mod error;
+pub mod error;
 mod guard;
 pub mod inspect;
 pub mod path;
@@ -41,7 +41,7 @@ pub use boundary_kernel::{
     SomeDataStruct, button_text as native_button_text, transform as native_transform,
 };
 pub use component::{ComponentGuest, ComponentInstance, SyncComponentInstance};
-pub use error::{CallError, LoadError, read_guest_file};
+pub use error::{CallError, Limit, LoadError, read_guest_file};
 pub use inspect::WasmKind;
 pub use path::{AnyGuest, AnyInstance, Guest, Instance, Load, Registration, Variant, VariantCall};
 pub use pool::Pool;

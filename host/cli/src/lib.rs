@@ -1,0 +1,8 @@
+//! The `boundary` command as a library: one module per command (`commands`), how failures map
+//! to exit codes (`failure`), and the timing statistics the commands share (`stats`). The binary
+//! (`main.rs`) only parses the command line and dispatches; the integration tests drive the
+//! server's router in-process through this crate.
+
+pub mod commands;
+pub mod failure;
+pub mod stats;

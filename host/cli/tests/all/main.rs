@@ -1,0 +1,7 @@
+//! The CLI's integration tests: one binary, one module per concern.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod cli;
+mod contract;
