@@ -90,8 +90,9 @@ impl Load for ComponentGuest {
         let pre = linker
             .instantiate_pre(&component)
             .map_err(LoadError::invalid)?;
-        let sync_pre = sync::TransformerPre::new(pre.clone()).map_err(world_mismatch)?;
-        let pre = TransformerPre::new(pre).map_err(world_mismatch)?;
+        let mismatch = |e| world_mismatch(runtime, &component, e);
+        let sync_pre = sync::TransformerPre::new(pre.clone()).map_err(mismatch)?;
+        let pre = TransformerPre::new(pre).map_err(mismatch)?;
         Ok(Self {
             runtime: runtime.clone(),
             pre,
@@ -377,9 +378,26 @@ pub fn canonical_size(record: &SomeDataStruct) -> u64 {
 }
 
 /// Wasmtime's type check against the bindings failed: the component exports the world's
-/// functions with other types.
-fn world_mismatch(error: wasmtime::Error) -> LoadError {
-    LoadError::WorldMismatch(error.into())
+/// functions with other types. Its message names the export (in backquotes); the error adds
+/// that export's whole type.
+fn world_mismatch(runtime: &Runtime, component: &Component, error: wasmtime::Error) -> LoadError {
+    let message = wasmtime_one_line(&error);
+    let ty = component.component_type();
+    let (name, found) = WORLD_EXPORTS
+        .iter()
+        .find(|name| message.contains(&format!("`{name}`")))
+        .and_then(|name| match ty.get_export(runtime.engine(), name)?.ty {
+            ComponentItem::ComponentFunc(func) => {
+                Some(((*name).to_owned(), inspect::describe_func(&func)))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| ("?".to_owned(), "of another type".to_owned()));
+    LoadError::WorldMismatch {
+        name,
+        found,
+        source: error.into(),
+    }
 }
 
 /// Checks the component's imports, and that it exports the world's functions, naming what is

@@ -107,8 +107,16 @@ pub enum LoadError {
         found: String,
     },
     /// The component exports the world's functions, with other types than `wit/` gives them.
-    #[error("the guest's exports do not match the `transformer` world")]
-    WorldMismatch(#[source] BoxError),
+    #[error("the guest's `{name}` export is {found}, which does not match the `transformer` world")]
+    WorldMismatch {
+        /// The export whose type differs.
+        name: String,
+        /// Its type, in WIT syntax.
+        found: String,
+        /// Wasmtime's type check, which names the part that differs.
+        #[source]
+        source: BoxError,
+    },
     /// The guest imports something this host does not provide.
     #[error("the guest imports `{name}`, which this host does not provide")]
     UnsupportedImport {

@@ -121,8 +121,13 @@ pub(crate) fn classify(error: wasmtime::Error, guard: &Guard) -> CallError {
         },
         // Lifting a result stops when it would allocate more than the store's hostcall fuel,
         // which the component path sets to the output limit. Wasmtime's error type for it is
-        // private, so it is recognised by its message.
-        _ if error.chain().any(|cause| cause.to_string().contains("hostcall fuel")) => {
+        // private, so it is recognised by its message ("...: fuel allocated for hostcalls has
+        // been exhausted" in wasmtime 48).
+        _ if error.chain().any(|cause| {
+            let message = cause.to_string();
+            message.contains("fuel allocated for hostcalls") || message.contains("hostcall fuel")
+        }) =>
+        {
             CallError::OutputTooLarge {
                 len: None,
                 max: limits.max_output_bytes,

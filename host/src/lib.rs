@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! # async fn demo(component_bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
-//! use boundary_host::{ComponentGuest, Instance, Load, Pool, Runtime, SomeDataStruct};
+//! use boundary_host::{ComponentGuest, Guest, Instance, Load, Pool, Runtime, SomeDataStruct};
 //!
 //! let runtime = Runtime::new(Default::default())?;
 //! let guest = ComponentGuest::load(&runtime, component_bytes)?; // compiled and linked once

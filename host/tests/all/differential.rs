@@ -1,28 +1,26 @@
-//! Native Rust, the component path and the raw path must agree on every record.
+//! Native Rust and every registered path must agree on every record: the differential corpus.
+//! A new path registered in `boundary-guests` is covered here without a change.
 
-use boundary_host::{SomeDataStruct, native_button_text, native_transform};
+use boundary_host::{AnyInstance, Instance, SomeDataStruct, native_button_text, native_transform};
 use proptest::prelude::*;
 
-use crate::{block_on, instances};
+use crate::{block_on, every_path, instances};
 
-/// Runs one record through all three and checks they agree; returns the common output.
+/// Runs one record through native Rust and every path and checks they agree; returns the common
+/// output.
 fn check(
     rt: &tokio::runtime::Runtime,
-    component: &mut boundary_host::ComponentInstance,
-    raw: &mut boundary_host::RawInstance,
+    paths: &mut [(&'static str, AnyInstance)],
     input: &SomeDataStruct,
 ) -> Result<SomeDataStruct, TestCaseError> {
     let native = native_transform(input.clone());
-    let from_component = rt
-        .block_on(component.transform(input))
-        .map_err(|e| TestCaseError::fail(format!("component: {e}")))?
-        .value;
-    let from_raw = rt
-        .block_on(raw.transform(input))
-        .map_err(|e| TestCaseError::fail(format!("raw: {e}")))?
-        .value;
-    prop_assert_eq!(&from_component, &native);
-    prop_assert_eq!(&from_raw, &native);
+    for (name, instance) in paths {
+        let output = rt
+            .block_on(instance.transform(input))
+            .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?
+            .value;
+        prop_assert_eq!(&output, &native, "path {}", name);
+    }
     Ok(native)
 }
 
@@ -52,17 +50,17 @@ proptest! {
     ) {
         // One instance per path for the whole run: reuse is part of what is tested.
         thread_local! {
-            static STATE: std::cell::RefCell<Option<(tokio::runtime::Runtime, boundary_host::ComponentInstance, boundary_host::RawInstance)>> = const { std::cell::RefCell::new(None) };
+            static STATE: std::cell::RefCell<Option<(tokio::runtime::Runtime, Vec<(&'static str, AnyInstance)>)>> = const { std::cell::RefCell::new(None) };
         }
         STATE.with(|state| {
             let mut state = state.borrow_mut();
-            let (rt, component, raw) = state.get_or_insert_with(|| {
+            let (rt, paths) = state.get_or_insert_with(|| {
                 let rt = runtime();
-                let (c, r) = rt.block_on(instances());
-                (rt, c, r)
+                let paths = rt.block_on(every_path());
+                (rt, paths)
             });
             let input = SomeDataStruct { name, names };
-            let out = check(rt, component, raw, &input)?;
+            let out = check(rt, paths, &input)?;
             prop_assert_eq!(out.names.len(), input.names.len() + 1);
             Ok(())
         })?;
@@ -72,7 +70,7 @@ proptest! {
 #[test]
 fn edge_records_agree() {
     let rt = runtime();
-    let (mut component, mut raw) = rt.block_on(instances());
+    let mut paths = rt.block_on(every_path());
     let cases = [
         SomeDataStruct::example(),
         SomeDataStruct::default(),
@@ -98,7 +96,7 @@ fn edge_records_agree() {
         },
     ];
     for input in &cases {
-        let out = check(&rt, &mut component, &mut raw, input).unwrap();
+        let out = check(&rt, &mut paths, input).unwrap();
         assert_eq!(out.names.last().map(String::as_str), Some("new name"));
         assert_eq!(out.name, input.name);
     }
@@ -120,13 +118,13 @@ fn button_text_agrees_on_every_case() {
         ("🦀", "an error has occurred"),
     ];
     block_on(async {
-        let (mut component, mut raw) = instances().await;
+        let mut paths = every_path().await;
         for (status, label) in cases {
             assert_eq!(native_button_text(status), label, "native, {status:?}");
-            let c = component.button_text(status).await.unwrap().value;
-            let r = raw.button_text(status).await.unwrap().value;
-            assert_eq!(c, label, "component, {status:?}");
-            assert_eq!(r, label, "raw, {status:?}");
+            for (name, instance) in &mut paths {
+                let output = instance.button_text(status).await.unwrap().value;
+                assert_eq!(output, label, "{name}, {status:?}");
+            }
         }
     });
 }
@@ -158,4 +156,51 @@ fn traffic_is_counted_per_call() {
         // The canonical ABI places each string with its own cabi_realloc call.
         assert_eq!(big.guest_calls - small.guest_calls, 10);
     });
+}
+
+#[test]
+fn every_variant_of_every_path_agrees_with_native() {
+    use boundary_guests::{PathVisitor, for_each_path};
+    use boundary_host::{Load, Registration, Runtime};
+
+    struct Check {
+        runtime: Runtime,
+        inputs: Vec<SomeDataStruct>,
+        variants: usize,
+    }
+    impl PathVisitor for Check {
+        fn visit<G: Load>(&mut self, registration: &Registration) {
+            let guest = G::load(&self.runtime, registration.default_guest).unwrap();
+            for variant in G::variants() {
+                let mut call = (variant.prepare)(&guest)
+                    .unwrap_or_else(|e| panic!("{}/{}: {e}", registration.name, variant.name));
+                for input in &self.inputs {
+                    let output = call(input)
+                        .unwrap_or_else(|e| panic!("{}/{}: {e}", registration.name, variant.name));
+                    assert_eq!(
+                        output.value,
+                        native_transform(input.clone()),
+                        "{}/{}",
+                        registration.name,
+                        variant.name
+                    );
+                }
+                self.variants += 1;
+            }
+        }
+    }
+    let mut check = Check {
+        runtime: Runtime::new(Default::default()).unwrap(),
+        inputs: vec![
+            SomeDataStruct::example(),
+            SomeDataStruct::default(),
+            SomeDataStruct {
+                name: "Grüße 🦀".into(),
+                names: (0..300).map(|i| format!("n{i}")).collect(),
+            },
+        ],
+        variants: 0,
+    };
+    for_each_path(&mut check);
+    assert!(check.variants >= 8, "only {} variants ran", check.variants);
 }

@@ -1,18 +1,17 @@
-//! Hostile guests (`host/fixtures/*.wat`, assembled by the build script): every one gets a typed
-//! error, without a panic, within twice the deadline, with a bounded host allocation, and the
-//! next call gets a fresh instance.
+//! Hostile guests (`host/artifacts/fixtures/*.wat`, assembled by `boundary-test-artifacts`):
+//! every one gets a typed error, without a panic, within twice the deadline, with a bounded host
+//! allocation, and the next call gets a fresh instance. Every fixture is used by a test here.
 
 use std::time::{Duration, Instant};
 
-use boundary_host::{CallError, Limits, LoadError, Runtime, SomeDataStruct, embedded};
+use boundary_host::{
+    CallError, ComponentGuest, Guest, Instance, Limits, Load, LoadError, Pool, RawGuest, Runtime,
+    SomeDataStruct,
+};
 use boundary_kernel::wire::GuestError;
+use boundary_test_artifacts as fixtures;
 
 use crate::{allocated_during, block_on};
-
-#[allow(dead_code)]
-pub mod fixtures {
-    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
-}
 
 const DEADLINE: Duration = Duration::from_millis(250);
 const MEMORY: usize = 8 << 20;
@@ -26,29 +25,29 @@ fn runtime() -> Runtime {
     .unwrap()
 }
 
-/// What a raw fixture's first call returned, how long it took, and the next call's outcome.
+/// What a fixture's first call returned, how long it took, and what the host allocated for it.
 struct Outcome {
     error: CallError,
     elapsed: Duration,
     allocated: u64,
 }
 
-/// Calls `transform` twice on a fixture through the reusing API. Both calls must fail, and
-/// the second must have run on a fresh instance.
-fn raw_fails(bytes: &[u8]) -> Outcome {
+/// Calls `transform` twice on a fixture of path `G` through a [`Pool`]. Both calls must fail,
+/// and the second must have run on a fresh instance unless the first error keeps it.
+fn fails<G: Load>(bytes: &[u8]) -> Outcome {
     block_on(async {
         let runtime = runtime();
-        let guest = runtime.raw(bytes).unwrap();
+        let pool = Pool::new(G::load(&runtime, bytes).unwrap(), 1);
         let input = SomeDataStruct::example();
         let start = Instant::now();
-        let (result, allocated) = allocated_during(guest.transform(&input)).await;
+        let (result, allocated) = allocated_during(pool.transform(&input)).await;
         let elapsed = start.elapsed();
         let error = result.expect_err("a hostile guest must fail");
         let reusable = error.instance_is_reusable();
-        assert!(guest.transform(&input).await.is_err());
+        assert!(pool.transform(&input).await.is_err());
         let expected_instances = if reusable { 1 } else { 2 };
         assert_eq!(
-            guest.instances_created(),
+            pool.guest().instances_created(),
             expected_instances,
             "after {error}"
         );
@@ -61,34 +60,40 @@ fn raw_fails(bytes: &[u8]) -> Outcome {
     })
 }
 
-fn component_fails(bytes: &[u8]) -> Outcome {
-    block_on(async {
-        let runtime = runtime();
-        let guest = runtime.component(bytes).unwrap();
-        let input = SomeDataStruct::example();
-        let start = Instant::now();
-        let (result, allocated) = allocated_during(guest.transform(&input)).await;
-        let elapsed = start.elapsed();
-        let error = result.expect_err("a hostile guest must fail");
-        assert!(guest.transform(&input).await.is_err());
-        assert_eq!(guest.instances_created(), 2, "after {error}");
-        still_works(&runtime).await;
-        Outcome {
-            error,
-            elapsed,
-            allocated,
-        }
-    })
+fn raw_fails(bytes: &[u8]) -> Outcome {
+    fails::<RawGuest>(bytes)
 }
 
-/// The engine that ran a hostile guest still runs the real ones.
+fn component_fails(bytes: &[u8]) -> Outcome {
+    fails::<ComponentGuest>(bytes)
+}
+
+/// The engine that ran a hostile guest still runs every path's real guest.
 async fn still_works(runtime: &Runtime) {
     let input = SomeDataStruct::example();
     let expected = boundary_host::native_transform(input.clone());
-    let component = runtime.component(embedded::COMPONENT).unwrap();
-    assert_eq!(component.transform(&input).await.unwrap().value, expected);
-    let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
-    assert_eq!(raw.transform(&input).await.unwrap().value, expected);
+    for path in boundary_guests::paths() {
+        let guest = path.load_default(runtime).unwrap();
+        let output = guest.instantiate().await.unwrap().transform(&input).await;
+        assert_eq!(output.unwrap().value, expected, "{}", path.name());
+    }
+}
+
+/// A pool of one instance of the default guest of path `G`.
+fn default_pool<G: Load>(runtime: &Runtime, bytes: &[u8]) -> Pool<G> {
+    Pool::new(G::load(runtime, bytes).unwrap(), 1)
+}
+
+#[test]
+fn every_fixture_is_exercised_by_a_test() {
+    let source = include_str!("hostile.rs");
+    for (stem, _) in fixtures::ALL {
+        let constant = format!("fixtures::{}", stem.to_uppercase());
+        assert!(
+            source.matches(&constant).count() >= 1,
+            "no test uses {constant}"
+        );
+    }
 }
 
 #[test]
@@ -169,7 +174,7 @@ fn a_length_of_u32_max_is_refused_before_allocating() {
     assert!(
         matches!(
             outcome.error,
-            CallError::OutputTooLarge { len: u32::MAX, .. }
+            CallError::OutputTooLarge { len: Some(0xffff_ffff), .. }
         ),
         "{}",
         outcome.error
@@ -182,7 +187,7 @@ fn a_length_of_u32_max_is_refused_before_allocating() {
 
     // The counter does see real allocations: a 1 MiB output costs at least 1 MiB.
     block_on(async {
-        let raw = runtime().raw(embedded::CORE_MODULE).unwrap();
+        let raw = default_pool::<RawGuest>(&runtime(), boundary_guests::CORE_MODULE);
         let big = SomeDataStruct {
             name: "x".repeat(1 << 20),
             names: vec![],
@@ -249,7 +254,7 @@ fn garbage_output_and_huge_length_prefixes_fail_to_decode_without_allocating() {
     for fixture in [fixtures::RAW_GARBAGE_OUTPUT, fixtures::RAW_HUGE_PREFIX] {
         let outcome = raw_fails(fixture);
         assert!(
-            matches!(outcome.error, CallError::Decode(_)),
+            matches!(outcome.error, CallError::Decode { .. }),
             "{}",
             outcome.error
         );
@@ -290,24 +295,28 @@ fn an_error_the_guest_reports_keeps_the_instance() {
 fn missing_and_mistyped_exports_and_other_worlds_are_load_errors() {
     let rt = runtime();
     assert!(
-        matches!(rt.raw(fixtures::RAW_MISSING_EXPORTS), Err(LoadError::MissingExport { name, .. }) if name == "ns_malloc")
+        matches!(RawGuest::load(&rt, fixtures::RAW_MISSING_EXPORTS), Err(LoadError::MissingExport { name, .. }) if name == "ns_malloc")
     );
     assert!(
-        matches!(rt.raw(fixtures::RAW_WRONG_SIGNATURE), Err(LoadError::WrongExportType { name, .. }) if name == "ns_malloc")
+        matches!(RawGuest::load(&rt, fixtures::RAW_WRONG_SIGNATURE), Err(LoadError::WrongExportType { name, .. }) if name == "ns_malloc")
     );
     assert!(
-        matches!(rt.component(fixtures::COMPONENT_OTHER_WORLD), Err(LoadError::MissingExport { name, .. }) if name == "transform")
+        matches!(ComponentGuest::load(&rt, fixtures::COMPONENT_OTHER_WORLD), Err(LoadError::MissingExport { name, .. }) if name == "transform")
     );
+    // The types are wasmtime's to check against the bindings; its message names the export.
+    match ComponentGuest::load(&rt, fixtures::COMPONENT_WRONG_SIGNATURE) {
+        Err(error @ LoadError::WorldMismatch { .. }) => {
+            let line = boundary_host::error::one_line(&error);
+            assert!(line.contains("button-text"), "{line}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
-        rt.component(fixtures::COMPONENT_WRONG_SIGNATURE),
-        Err(LoadError::WrongExportType { name, .. }) if name == "button-text"
-    ));
-    assert!(matches!(
-        rt.component(fixtures::RAW_ILOOP),
+        ComponentGuest::load(&rt, fixtures::RAW_ILOOP),
         Err(LoadError::WrongKind { .. })
     ));
     assert!(matches!(
-        rt.raw(fixtures::COMPONENT_ILOOP),
+        RawGuest::load(&rt, fixtures::COMPONENT_ILOOP),
         Err(LoadError::WrongKind { .. })
     ));
 }
@@ -325,8 +334,8 @@ fn after_a_limit_the_next_call_gets_a_fresh_instance_and_succeeds() {
             names: vec![],
         };
         let small = SomeDataStruct::example();
-        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
-        let component = runtime.component(embedded::COMPONENT).unwrap();
+        let raw = default_pool::<RawGuest>(&runtime, boundary_guests::CORE_MODULE);
+        let component = default_pool::<ComponentGuest>(&runtime, boundary_guests::COMPONENT);
 
         let error = raw.transform(&big).await.unwrap_err();
         assert!(
@@ -340,7 +349,7 @@ fn after_a_limit_the_next_call_gets_a_fresh_instance_and_succeeds() {
             raw.transform(&small).await.unwrap().value,
             boundary_host::native_transform(small.clone())
         );
-        assert_eq!(raw.instances_created(), 2);
+        assert_eq!(raw.guest().instances_created(), 2);
 
         let error = component.transform(&big).await.unwrap_err();
         assert!(matches!(error, CallError::MemoryLimit { .. }), "{error}");
@@ -348,7 +357,7 @@ fn after_a_limit_the_next_call_gets_a_fresh_instance_and_succeeds() {
             component.transform(&small).await.unwrap().value,
             boundary_host::native_transform(small.clone())
         );
-        assert_eq!(component.instances_created(), 2);
+        assert_eq!(component.guest().instances_created(), 2);
     });
 }
 
@@ -360,14 +369,14 @@ fn fuel_is_a_deterministic_limit() {
             ..Limits::default()
         })
         .unwrap();
-        let raw = runtime.raw(fixtures::RAW_ILOOP).unwrap();
+        let raw = default_pool::<RawGuest>(&runtime, fixtures::RAW_ILOOP);
         let error = raw.transform(&SomeDataStruct::example()).await.unwrap_err();
         assert!(
             matches!(error, CallError::OutOfFuel { fuel: 10_000 }),
             "{error}"
         );
         // The real guest fits comfortably in the same budget.
-        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
+        let raw = default_pool::<RawGuest>(&runtime, boundary_guests::CORE_MODULE);
         raw.transform(&SomeDataStruct::example()).await.unwrap();
     });
 }
@@ -384,8 +393,8 @@ fn input_over_the_cap_is_refused_before_the_call() {
             name: "x".repeat(2048),
             names: vec![],
         };
-        let raw = runtime.raw(embedded::CORE_MODULE).unwrap();
-        let component = runtime.component(embedded::COMPONENT).unwrap();
+        let raw = default_pool::<RawGuest>(&runtime, boundary_guests::CORE_MODULE);
+        let component = default_pool::<ComponentGuest>(&runtime, boundary_guests::COMPONENT);
         for error in [
             raw.transform(&big).await.unwrap_err(),
             component.transform(&big).await.unwrap_err(),
@@ -396,8 +405,8 @@ fn input_over_the_cap_is_refused_before_the_call() {
             );
         }
         // Refused before any guest code ran, so the instance was kept.
-        assert_eq!(raw.instances_created(), 1);
-        assert_eq!(component.instances_created(), 1);
+        assert_eq!(raw.guest().instances_created(), 1);
+        assert_eq!(component.guest().instances_created(), 1);
     });
 }
 
@@ -437,8 +446,7 @@ mod inputs {
             .build()
             .unwrap();
         let raw = rt.block_on(async {
-            runtime()
-                .raw(embedded::CORE_MODULE)
+            RawGuest::load(&runtime(), boundary_guests::CORE_MODULE)
                 .unwrap()
                 .instantiate()
                 .await

@@ -1,9 +1,10 @@
 //! `inspect` on the embedded guests, and on components of other worlds.
 
 use boundary_host::inspect::{Inspection, WasmKind};
-use boundary_host::{LoadError, Runtime, embedded};
+use boundary_guests as embedded;
+use boundary_host::{ComponentGuest, Load, LoadError, Runtime};
+use boundary_test_artifacts as fixtures;
 
-use crate::hostile::fixtures;
 
 fn runtime() -> Runtime {
     Runtime::new(Default::default()).unwrap()
@@ -65,27 +66,21 @@ fn the_core_module_shows_the_ptr_len_exports_and_no_imports() {
 fn components_of_other_worlds_are_refused_with_the_reason() {
     let rt = runtime();
     let other = fixtures::COMPONENT_OTHER_WORLD;
-    match rt.component(other) {
+    match ComponentGuest::load(&rt, other) {
         Err(LoadError::MissingExport { name, .. }) => assert_eq!(name, "transform"),
         other => panic!("expected a missing export, got {other:?}"),
     }
     let wrong = fixtures::COMPONENT_WRONG_SIGNATURE;
-    match rt.component(wrong) {
-        Err(LoadError::WrongExportType { name, found, .. }) => {
-            assert_eq!(name, "button-text");
-            assert_eq!(found, "func(status: u32) -> string");
+    match ComponentGuest::load(&rt, wrong) {
+        Err(error @ LoadError::WorldMismatch { .. }) => {
+            let line = boundary_host::error::one_line(&error);
+            assert!(line.contains("`button-text`"), "{line}");
+            assert!(line.contains("func(status: u32) -> string"), "{line}");
         }
-        other => panic!("expected a wrong export type, got {other:?}"),
+        other => panic!("expected a world mismatch, got {other:?}"),
     }
     // And inspect still describes them.
     let report = Inspection::of(&rt, other).unwrap();
     assert_eq!(report.exports.len(), 1);
     assert_eq!(report.exports[0].ty, "func() -> u32");
-}
-
-#[test]
-fn wat_output_is_the_text_format() {
-    let text = boundary_host::inspect::print_wat(embedded::CORE_MODULE).unwrap();
-    assert!(text.starts_with("(module"));
-    assert!(text.contains("(export \"entry_point\""));
 }

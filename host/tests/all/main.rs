@@ -2,23 +2,33 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod api;
-mod cli;
-mod contract;
 mod differential;
 mod hostile;
 mod inspect;
+mod pool;
 
-use boundary_host::{ComponentInstance, RawInstance, Runtime, embedded};
+use boundary_host::{AnyInstance, ComponentGuest, ComponentInstance, Guest, Load, RawGuest, RawInstance, Runtime};
 
-/// A runtime with the default limits and one fresh instance of each embedded guest.
+/// A runtime with the default limits and one fresh instance of every registered path's default
+/// guest, named.
+pub async fn every_path() -> Vec<(&'static str, AnyInstance)> {
+    let runtime = Runtime::new(Default::default()).expect("engine");
+    let mut instances = Vec::new();
+    for path in boundary_guests::paths() {
+        let guest = path.load_default(&runtime).expect("a default guest loads");
+        let instance = guest.instantiate().await.expect("a default guest instantiates");
+        instances.push((path.name(), instance));
+    }
+    assert!(instances.len() >= 2, "the registry lists every path");
+    instances
+}
+
+/// One fresh instance of each of the two paths this crate implements, by their concrete types.
 pub async fn instances() -> (ComponentInstance, RawInstance) {
     let runtime = Runtime::new(Default::default()).expect("engine");
-    let component = runtime
-        .component(embedded::COMPONENT)
+    let component = ComponentGuest::load(&runtime, boundary_guests::COMPONENT)
         .expect("embedded component loads");
-    let raw = runtime
-        .raw(embedded::CORE_MODULE)
+    let raw = RawGuest::load(&runtime, boundary_guests::CORE_MODULE)
         .expect("embedded core module loads");
     (
         component
