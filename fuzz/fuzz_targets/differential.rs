@@ -1,16 +1,15 @@
-//! Native Rust, the component path and the raw path agree on arbitrary records.
+//! Native Rust and every registered path agree on arbitrary records.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
-use boundary_host::{ComponentGuest, RawGuest, Runtime, SomeDataStruct, embedded};
+use boundary_host::{AnyGuest, Pool, Runtime, SomeDataStruct};
 use libfuzzer_sys::fuzz_target;
 
 struct Guests {
     rt: tokio::runtime::Runtime,
-    component: ComponentGuest,
-    raw: RawGuest,
+    paths: Vec<Pool<AnyGuest>>,
 }
 
 fn guests() -> &'static Guests {
@@ -22,8 +21,10 @@ fn guests() -> &'static Guests {
         let runtime = Runtime::new(Default::default()).expect("engine");
         Guests {
             rt,
-            component: runtime.component(embedded::COMPONENT).expect("component"),
-            raw: runtime.raw(embedded::CORE_MODULE).expect("core module"),
+            paths: boundary_guests::paths()
+                .iter()
+                .map(|path| Pool::new(path.load_default(&runtime).expect("default guest"), 1))
+                .collect(),
         }
     })
 }
@@ -37,14 +38,9 @@ fuzz_target!(|data: &[u8]| {
     let input = SomeDataStruct { name, names };
     let native = boundary_host::native_transform(input.clone());
     let g = guests();
-    let component =
-        g.rt.block_on(g.component.transform(&input))
-            .expect("component path")
-            .value;
-    let raw =
-        g.rt.block_on(g.raw.transform(&input))
-            .expect("raw path")
-            .value;
-    assert_eq!(component, native);
-    assert_eq!(raw, native);
+    for pool in &g.paths {
+        let name = pool.guest().name();
+        let output = g.rt.block_on(pool.transform(&input)).expect(name).value;
+        assert_eq!(output, native, "{name}");
+    }
 });

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use boundary_host::{CallError, Limits, RawGuest, Runtime};
+use boundary_host::{CallError, Guest, Limits, Load, RawGuest, Runtime};
 use libfuzzer_sys::fuzz_target;
 
 const FAKE_GUEST: &str = r#"(module
@@ -31,7 +31,7 @@ fn guest() -> &'static (tokio::runtime::Runtime, RawGuest) {
         };
         let runtime = Runtime::new(limits).expect("engine");
         let bytes = wat::parse_str(FAKE_GUEST).expect("fake guest assembles");
-        (rt, runtime.raw(&bytes).expect("fake guest loads"))
+        (rt, RawGuest::load(&runtime, &bytes).expect("fake guest loads"))
     })
 }
 
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             CallError::OutOfBounds { .. }
             | CallError::Misaligned { .. }
             | CallError::OutputTooLarge { .. }
-            | CallError::Decode(_)
+            | CallError::Decode { .. }
             | CallError::Guest(_),
         ) => {}
         Err(other) => panic!("unexpected error class: {other}"),
