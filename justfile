@@ -7,7 +7,7 @@ rustup := env_var_or_default("RUSTUP", "rustup")
 npm := env_var_or_default("NPM", "npm")
 node := env_var_or_default("NODE", "node")
 # The package of the `boundary` binary.
-cli := "boundary-host"
+cli := "boundary-cli"
 boundary := cargo + " run --quiet -p " + cli + " --"
 boundary-release := cargo + " run --quiet --release -p " + cli + " --"
 
@@ -30,7 +30,7 @@ setup-web:
 setup-browser:
     {{node}} web/scripts/browser.mjs --install
 
-# Build both guests (embedded by the host's build script), the host, and the web app.
+# Build the guests (embedded by host/guests' build script), the `boundary` binary, and the web app.
 [group('build')]
 build-all: build web
 
@@ -45,7 +45,7 @@ web: setup setup-web
     {{boundary}} inspect --write-guests web/wasm
     {{npm}} --prefix web run build
 
-# Run the chapter's walk-through: both paths on the example.
+# The walk-through: every path on the example record, what crossed the boundary, and timings.
 [group('run')]
 demo: setup
     {{boundary}} demo
