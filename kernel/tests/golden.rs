@@ -19,7 +19,9 @@ use json::Json;
 
 /// `kernel/golden/<file>`, parsed.
 fn golden(file: &str) -> Json {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     json::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -27,12 +29,16 @@ fn golden(file: &str) -> Json {
 /// The bytes a `hex` field spells; whitespace separates groups and is ignored.
 fn bytes(hex: &str) -> Vec<u8> {
     let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "{hex:?} has an odd number of hex digits");
+    assert!(
+        digits.len().is_multiple_of(2),
+        "{hex:?} has an odd number of hex digits"
+    );
     digits
         .chunks(2)
         .map(|pair| {
             let pair = std::str::from_utf8(pair).unwrap_or_default();
-            u8::from_str_radix(pair, 16).unwrap_or_else(|_| panic!("{hex:?}: {pair:?} is not a hex byte"))
+            u8::from_str_radix(pair, 16)
+                .unwrap_or_else(|_| panic!("{hex:?}: {pair:?} is not a hex byte"))
         })
         .collect()
 }
@@ -54,11 +60,19 @@ where
     for vector in vectors {
         let name = vector.get("name").as_str();
         let value = T::deserialize(vector.get("value").clone()).unwrap_or_else(|e| {
-            panic!("wire.json {group} {name:?}: `value` is not a {}: {e}", std::any::type_name::<T>())
+            panic!(
+                "wire.json {group} {name:?}: `value` is not a {}: {e}",
+                std::any::type_name::<T>()
+            )
         });
         let want = bytes(vector.get("hex").as_str());
-        let encoded = wire::encode(&value).unwrap_or_else(|e| panic!("wire.json {group} {name:?}: {e}"));
-        assert_eq!(hex(&encoded), hex(&want), "wire.json {group} {name:?}: wire::encode({value:?})");
+        let encoded =
+            wire::encode(&value).unwrap_or_else(|e| panic!("wire.json {group} {name:?}: {e}"));
+        assert_eq!(
+            hex(&encoded),
+            hex(&want),
+            "wire.json {group} {name:?}: wire::encode({value:?})"
+        );
         assert_eq!(
             wire::decode_exact::<T>(&want),
             Ok(value),
@@ -72,7 +86,14 @@ fn wire_json_has_exactly_the_groups_checked_here() {
     let file = golden("wire.json");
     assert_eq!(
         file.keys(),
-        ["about", "records", "strings", "string_responses", "record_responses", "rejected_records"],
+        [
+            "about",
+            "records",
+            "strings",
+            "string_responses",
+            "record_responses",
+            "rejected_records"
+        ],
         "a group added to wire.json needs a test here"
     );
 }
@@ -110,7 +131,10 @@ fn variant(error: &GuestError) -> &'static str {
 fn rejected_records_fail_to_decode_as_listed() {
     let file = golden("wire.json");
     let vectors = file.get("rejected_records").as_array();
-    assert!(!vectors.is_empty(), "wire.json: `rejected_records` has no vectors");
+    assert!(
+        !vectors.is_empty(),
+        "wire.json: `rejected_records` has no vectors"
+    );
     for vector in vectors {
         let name = vector.get("name").as_str();
         match wire::decode_exact::<SomeDataStruct>(&bytes(vector.get("hex").as_str())) {
@@ -129,22 +153,56 @@ fn contract_json_has_exactly_the_keys_checked_here() {
     let contract = golden("contract.json");
     assert_eq!(
         contract.keys(),
-        ["about", "new_name", "labels", "result_size", "result_align", "exports"],
+        [
+            "about",
+            "new_name",
+            "labels",
+            "result_size",
+            "result_align",
+            "exports"
+        ],
         "a key added to contract.json needs a test here"
     );
-    assert_eq!(contract.get("labels").keys(), ["pending", "done", "unknown"]);
+    assert_eq!(
+        contract.get("labels").keys(),
+        ["pending", "done", "unknown"]
+    );
 }
 
 #[test]
 fn contract_constants_are_the_kernels() {
     let contract = golden("contract.json");
-    assert_eq!(contract.get("new_name").as_str(), NEW_NAME, "contract.json new_name");
+    assert_eq!(
+        contract.get("new_name").as_str(),
+        NEW_NAME,
+        "contract.json new_name"
+    );
     let labels = contract.get("labels");
-    assert_eq!(labels.get("pending").as_str(), LABEL_PENDING, "contract.json labels.pending");
-    assert_eq!(labels.get("done").as_str(), LABEL_DONE, "contract.json labels.done");
-    assert_eq!(labels.get("unknown").as_str(), LABEL_UNKNOWN, "contract.json labels.unknown");
-    assert_eq!(contract.get("result_size").as_u64(), u64::from(RESULT_SIZE), "contract.json result_size");
-    assert_eq!(contract.get("result_align").as_u64(), u64::from(RESULT_ALIGN), "contract.json result_align");
+    assert_eq!(
+        labels.get("pending").as_str(),
+        LABEL_PENDING,
+        "contract.json labels.pending"
+    );
+    assert_eq!(
+        labels.get("done").as_str(),
+        LABEL_DONE,
+        "contract.json labels.done"
+    );
+    assert_eq!(
+        labels.get("unknown").as_str(),
+        LABEL_UNKNOWN,
+        "contract.json labels.unknown"
+    );
+    assert_eq!(
+        contract.get("result_size").as_u64(),
+        u64::from(RESULT_SIZE),
+        "contract.json result_size"
+    );
+    assert_eq!(
+        contract.get("result_align").as_u64(),
+        u64::from(RESULT_ALIGN),
+        "contract.json result_align"
+    );
 }
 
 fn need(need: Need) -> &'static str {
@@ -162,7 +220,13 @@ fn the_export_table_is_the_kernels() {
         .get("exports")
         .as_array()
         .iter()
-        .map(|e| [e.get("name").as_str(), e.get("type").as_str(), e.get("need").as_str()])
+        .map(|e| {
+            [
+                e.get("name").as_str(),
+                e.get("type").as_str(),
+                e.get("need").as_str(),
+            ]
+        })
         .collect();
     let types: Vec<String> = EXPORTS.iter().map(|e| e.ty.to_string()).collect();
     let kernel: Vec<[&str; 3]> = EXPORTS
@@ -170,15 +234,30 @@ fn the_export_table_is_the_kernels() {
         .zip(&types)
         .map(|(e, ty)| [e.name, ty.as_str(), need(e.need)])
         .collect();
-    assert_eq!(listed, kernel, "contract.json exports: [name, type, need] against wire::EXPORTS");
+    assert_eq!(
+        listed, kernel,
+        "contract.json exports: [name, type, need] against wire::EXPORTS"
+    );
 }
 
 #[test]
 fn the_json_reader_refuses_what_it_does_not_understand() {
-    for bad in ["", "{", "[1,]", "{\"a\" 1}", "\"\\x\"", "-1", "1.5", "tru", "{} {}", "\"\u{1}\""] {
+    for bad in [
+        "",
+        "{",
+        "[1,]",
+        "{\"a\" 1}",
+        "\"\\x\"",
+        "-1",
+        "1.5",
+        "tru",
+        "{} {}",
+        "\"\u{1}\"",
+    ] {
         assert!(json::parse(bad).is_err(), "{bad:?} parsed");
     }
-    let value = json::parse(r#" {"a": [true, false, null, 12], "b": "\u00e9\ud83e\udd80\n"} "#).unwrap();
+    let value =
+        json::parse(r#" {"a": [true, false, null, 12], "b": "\u00e9\ud83e\udd80\n"} "#).unwrap();
     assert_eq!(value.get("b").as_str(), "é🦀\n");
     assert_eq!(value.get("a").as_array()[3].as_u64(), 12);
 }
@@ -282,7 +361,9 @@ mod json {
         }
 
         fn next(&mut self) -> Result<char, String> {
-            let c = self.peek().ok_or_else(|| self.error("unexpected end of the text"))?;
+            let c = self
+                .peek()
+                .ok_or_else(|| self.error("unexpected end of the text"))?;
             self.pos += c.len_utf8();
             Ok(c)
         }
@@ -315,7 +396,9 @@ mod json {
                 Some('f') => self.literal("false", Json::Bool(false)),
                 Some('n') => self.literal("null", Json::Null),
                 Some('0'..='9') => self.number(),
-                Some(c) => Err(self.error(&format!("unexpected {c:?} (numbers must be unsigned integers)"))),
+                Some(c) => Err(self.error(&format!(
+                    "unexpected {c:?} (numbers must be unsigned integers)"
+                ))),
                 None => Err(self.error("unexpected end of the text")),
             }
         }
@@ -359,8 +442,12 @@ mod json {
         }
 
         fn hex4(&mut self) -> Result<u32, String> {
-            let digits = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.error("a short \\u escape"))?;
-            let value = u32::from_str_radix(digits, 16).map_err(|_| self.error("a bad \\u escape"))?;
+            let digits = self
+                .text
+                .get(self.pos..self.pos + 4)
+                .ok_or_else(|| self.error("a short \\u escape"))?;
+            let value =
+                u32::from_str_radix(digits, 16).map_err(|_| self.error("a bad \\u escape"))?;
             self.pos += 4;
             Ok(value)
         }
@@ -485,10 +572,13 @@ mod json {
         ) -> Result<V::Value, Error> {
             match self {
                 Json::String(variant) => visitor.visit_enum(variant.into_deserializer()),
-                Json::Object(entries) if entries.len() == 1 => {
-                    visitor.visit_enum(MapAccessDeserializer::new(MapDeserializer::new(entries.into_iter())))
-                }
-                other => Err(Error::invalid_type(other.unexpected(), &"an enum: \"Variant\" or {\"Variant\": ...}")),
+                Json::Object(entries) if entries.len() == 1 => visitor.visit_enum(
+                    MapAccessDeserializer::new(MapDeserializer::new(entries.into_iter())),
+                ),
+                other => Err(Error::invalid_type(
+                    other.unexpected(),
+                    &"an enum: \"Variant\" or {\"Variant\": ...}",
+                )),
             }
         }
 

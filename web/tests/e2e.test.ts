@@ -329,6 +329,7 @@ describe('the to-do lists keep an error until the next action', () => {
     assert.equal((await apiCreate(marker)).status, 201);
     await todos.getByRole('button', { name: 'Add', exact: true }).click();
     await item(marker).waitFor();
+    assert.equal(await alert().count(), 1, 'the error is still shown once the lists are refreshed');
     assert.match((await alert().textContent()) ?? '', new RegExp(`the title is ${maxLength + 1} characters long`));
     // Still there a moment later: nothing else clears it.
     await todos.waitForTimeout(500);
@@ -346,6 +347,8 @@ describe('the to-do lists keep an error until the next action', () => {
     await item(title).getByRole('button').click();
     // The refresh after the failed click removes the item: only then is the message checked.
     await item(title).waitFor({ state: 'detached' });
+    assert.equal(await alert().count(), 1, 'the error is still shown once the lists are refreshed');
+    await todos.screenshot({ path: join(results, 'todo-error.png') });
     assert.match((await alert().textContent()) ?? '', new RegExp(`HTTP 404: no to-do item with id ${created.body.id}$`));
     await todos.waitForTimeout(500);
     assert.equal(await alert().count(), 1);
