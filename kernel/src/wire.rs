@@ -238,21 +238,6 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn the_example_has_a_known_encoding() {
-        // name3 | 2 names | name1 | name2: every length a one-byte varint.
-        let bytes = encode(&SomeDataStruct::example()).unwrap();
-        assert_eq!(bytes, b"\x05name3\x02\x05name1\x05name2");
-    }
-
-    #[test]
-    fn responses_are_tagged() {
-        let ok: Response<String> = Ok("edit".into());
-        assert_eq!(encode(&ok).unwrap(), b"\x00\x04edit");
-        let err: Response<String> = Err(GuestError::TrailingBytes { count: 3 });
-        assert_eq!(encode(&err).unwrap(), b"\x01\x01\x03");
-    }
-
-    #[test]
     fn trailing_bytes_are_refused() {
         let mut bytes = encode(&SomeDataStruct::example()).unwrap();
         bytes.extend_from_slice(b"xyz");
