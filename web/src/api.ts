@@ -1,23 +1,12 @@
-/** The server's JSON API (host/src/serve.rs). */
+/** The server's JSON API (`boundary serve`, host/cli/src/commands/serve.rs). */
 
+import type { ErrorBody, NewTodo, PathName, Todo, TransformResponse } from './api-types';
 import type { SomeDataStruct } from './component';
 
-export type Status = 'PENDING' | 'DONE';
-
-export interface Todo {
-  id: number;
-  title: string;
-  status: Status;
-}
-
-export interface ServerTransform {
-  path: 'component' | 'raw';
-  output: SomeDataStruct;
-  guest_calls: number;
-  bytes_in: number;
-  bytes_out: number;
-  elapsed_us: number;
-}
+// The types are generated from the server's serde types: see api-types.ts.
+export type { CallTraffic, ErrorBody, NewTodo, PathName, Status, Todo, TransformResponse } from './api-types';
+/** What `POST /api/transform` answers. */
+export type ServerTransform = TransformResponse;
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -39,8 +28,8 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   if (!response.ok) {
     let message = `${method} ${url}: HTTP ${response.status}`;
     try {
-      const json: unknown = await response.json();
-      if (typeof json === 'object' && json !== null && 'error' in json && typeof json.error === 'string') {
+      const json = (await response.json()) as Partial<ErrorBody> | null;
+      if (typeof json?.error === 'string') {
         message = `${message}: ${json.error}`;
       }
     } catch {
@@ -52,8 +41,8 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
 }
 
 export const listTodos = () => call<Todo[]>('GET', '/api/todos');
-export const createTodo = (title: string) => call<Todo>('POST', '/api/todos', { title });
+export const createTodo = (title: string) => call<Todo>('POST', '/api/todos', { title } satisfies NewTodo);
 export const markDone = (id: number) => call<Todo>('POST', `/api/todos/${id}/done`);
 export const deleteTodo = (id: number) => call<undefined>('DELETE', `/api/todos/${id}`);
-export const serverTransform = (path: 'component' | 'raw', input: SomeDataStruct) =>
-  call<ServerTransform>('POST', `/api/transform?path=${path}`, input);
+export const serverTransform = (path: PathName, input: SomeDataStruct) =>
+  call<TransformResponse>('POST', `/api/transform?path=${encodeURIComponent(path)}`, input);

@@ -1,16 +1,17 @@
-//! `boundary serve`: the to-do API, server-side transforms and static files, driven in-process.
+//! `boundary serve`: the to-do API, server-side transforms on every registered path and static
+//! files, driven in-process; finding the web app, and the failures of the binary.
 
-// Being ported to the new crates; the owner removes this gate.
-#[cfg(any())]
-mod pending {
-
-use std::path::Path;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use boundary_host::serve::{self, AppState, GuestPath, Todo, TransformResponse};
-use boundary_host::{Runtime, SomeDataStruct, native_transform};
+use boundary_cli::commands::serve::{self, AppState, ErrorBody, Todo, TransformResponse};
+use boundary_host::{Limits, Runtime, SomeDataStruct, native_transform};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -19,31 +20,37 @@ const WASM: &[u8] = b"\0asm\x01\0\0\0";
 /// A fake `dist`: an index page and a hashed asset of each kind.
 fn dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("index.html"),
-        "<!doctype html><title>t</title>",
-    )
-    .expect("index");
-    std::fs::create_dir(dir.path().join("assets")).expect("assets");
-    std::fs::write(dir.path().join("assets/index-Ab12Cd34.js"), "export {}").expect("js");
-    std::fs::write(
-        dir.path().join("assets/transformer.core-Ef56Gh78.wasm"),
-        WASM,
-    )
-    .expect("wasm");
+    write_dist(dir.path());
     dir
 }
 
+fn write_dist(dir: &Path) {
+    std::fs::create_dir_all(dir.join("assets")).expect("assets");
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>t</title>").expect("index");
+    std::fs::write(dir.join("assets/index-Ab12Cd34.js"), "export {}").expect("js");
+    std::fs::write(dir.join("assets/transformer.core-Ef56Gh78.wasm"), WASM).expect("wasm");
+}
+
 async fn app(dist: &Path) -> Router {
-    let runtime = Runtime::new(Default::default()).expect("engine");
-    let state = AppState::new(&runtime).await.expect("guests load");
+    app_with(dist, Limits::default()).await
+}
+
+async fn app_with(dist: &Path, limits: Limits) -> Router {
+    let runtime = Runtime::new(limits).expect("engine");
+    let state = AppState::new(&runtime, 2).await.expect("guests load");
     serve::router(state, dist)
+}
+
+/// The name of every registered path.
+fn path_names() -> Vec<&'static str> {
+    boundary_guests::paths().iter().map(|p| p.name()).collect()
 }
 
 struct Reply {
     status: StatusCode,
     content_type: Option<String>,
     cache_control: Option<String>,
+    allow: Option<String>,
     body: Vec<u8>,
 }
 
@@ -53,15 +60,31 @@ impl Reply {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
 
-    /// The message of an error reply, after checking its shape.
+    /// The message of an error reply, after checking its shape: `{"error": "..."}` and nothing
+    /// else, as [`ErrorBody`] declares it, with each cause once.
     fn error(&self) -> String {
         assert_eq!(self.content_type.as_deref(), Some("application/json"));
         let json = self.json();
         let message = json["error"]
             .as_str()
-            .unwrap_or_else(|| panic!("no error in {json}"));
+            .unwrap_or_else(|| panic!("no error in {json}"))
+            .to_owned();
         assert!(!message.is_empty());
-        message.to_owned()
+        let body: ErrorBody = serde_json::from_value(json).expect("the error body");
+        assert_eq!(body.error, message);
+        assert_causes_once(&message);
+        message
+    }
+}
+
+/// No cause is repeated in a one-line message `a: b: c`.
+fn assert_causes_once(message: &str) {
+    let parts: Vec<&str> = message.split(": ").collect();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(
+            !parts[i + 1..].iter().any(|later| later == part),
+            "{part:?} twice in {message:?}"
+        );
     }
 }
 
@@ -74,18 +97,20 @@ async fn send(app: &Router, method: Method, uri: &str, body: Option<Body>, json:
         .body(body.unwrap_or_else(Body::empty))
         .expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
+    let (parts, body) = response.into_parts();
     let header = |name| {
-        response
-            .headers()
+        parts
+            .headers
             .get(name)
             .map(|v: &header::HeaderValue| v.to_str().expect("ascii header").to_owned())
     };
-    let (status, content_type, cache_control) = (
-        response.status(),
+    let (status, content_type, cache_control, allow) = (
+        parts.status,
         header(header::CONTENT_TYPE),
         header(header::CACHE_CONTROL),
+        header(header::ALLOW),
     );
-    let body = axum::body::to_bytes(response.into_body(), 64 << 20)
+    let body = axum::body::to_bytes(body, 64 << 20)
         .await
         .expect("body")
         .to_vec();
@@ -93,6 +118,7 @@ async fn send(app: &Router, method: Method, uri: &str, body: Option<Body>, json:
         status,
         content_type,
         cache_control,
+        allow,
         body,
     }
 }
@@ -241,6 +267,41 @@ async fn unknown_ids_and_routes_are_404s() {
     reply.error();
 }
 
+/// Bug 11: a 405 had an empty body instead of the documented `{"error": ...}`.
+#[tokio::test]
+async fn a_method_a_route_does_not_take_is_a_405_with_the_error_body() {
+    let dist = dist();
+    let app = app(dist.path()).await;
+    let good = serde_json::to_string(&SomeDataStruct::example()).expect("json");
+    // The two reported, then every API route with a method it does not take.
+    let cases = [
+        (Method::PUT, "/api/todos", "GET,HEAD,POST"),
+        (Method::GET, "/api/transform?path=raw", "POST"),
+        (Method::DELETE, "/api/todos", "GET,HEAD,POST"),
+        (Method::GET, "/api/todos/1/done", "POST"),
+        (Method::PATCH, "/api/todos/1", "DELETE"),
+        (Method::PUT, "/api/transform?path=component", "POST"),
+    ];
+    for (method, uri, allowed) in cases {
+        let reply = send(&app, method.clone(), uri, Some(good.clone().into()), true).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        let message = reply.error();
+        let route = uri.split('?').next().expect("a path");
+        assert!(
+            message.contains(method.as_str()) && message.contains(route),
+            "{method} {uri}: {message}"
+        );
+        assert_eq!(reply.allow.as_deref(), Some(allowed), "{method} {uri}");
+        assert_eq!(reply.cache_control.as_deref(), Some("no-store"));
+    }
+    // Nothing changed.
+    assert_eq!(todos(&app).await.len(), 3);
+}
+
 #[tokio::test]
 async fn bodies_over_the_cap_are_refused() {
     let dist = dist();
@@ -255,9 +316,65 @@ async fn bodies_over_the_cap_are_refused() {
         names: vec![],
     };
     let body = serde_json::to_vec(&record).expect("json");
-    let reply = post_json(&app, "/api/transform?path=raw", body).await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    reply.error();
+    for path in path_names() {
+        let reply = post_json(&app, &format!("/api/transform?path={path}"), body.clone()).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        reply.error();
+    }
+}
+
+/// A record under the route's cap but over `--max-input-bytes` is the client's input, not a
+/// server failure: `413` on every path, naming the limit, and the instance stays usable. An
+/// output over `--max-output-bytes` is the guest's: `500`.
+#[tokio::test]
+async fn call_errors_are_mapped_by_whose_fault_they_are() {
+    let dist = dist();
+    let big = serde_json::to_vec(&SomeDataStruct {
+        name: "x".repeat(1000),
+        names: vec!["y".into()],
+    })
+    .expect("json");
+
+    let limits = Limits {
+        max_input_bytes: 256,
+        ..Limits::default()
+    };
+    let app = app_with(dist.path(), limits).await;
+    for path in path_names() {
+        let uri = format!("/api/transform?path={path}");
+        let reply = post_json(&app, &uri, big.clone()).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let message = reply.error();
+        assert!(
+            message.contains("256-byte input limit"),
+            "{path}: {message}"
+        );
+        // The refused input left the pool working.
+        transform(&app, path, &SomeDataStruct::example()).await;
+    }
+
+    let limits = Limits {
+        max_output_bytes: 200,
+        ..Limits::default()
+    };
+    let app = app_with(dist.path(), limits).await;
+    for path in path_names() {
+        let uri = format!("/api/transform?path={path}");
+        let reply = post_json(&app, &uri, big.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let message = reply.error();
+        assert!(
+            message.contains("200-byte output limit"),
+            "{path}: {message}"
+        );
+        // A fresh instance serves the next call.
+        transform(&app, path, &SomeDataStruct::example()).await;
+    }
 }
 
 async fn transform(app: &Router, path: &str, record: &SomeDataStruct) -> TransformResponse {
@@ -266,16 +383,22 @@ async fn transform(app: &Router, path: &str, record: &SomeDataStruct) -> Transfo
     assert_eq!(
         reply.status,
         StatusCode::OK,
-        "{}",
+        "{path}: {}",
         String::from_utf8_lossy(&reply.body)
     );
     serde_json::from_slice(&reply.body).expect("a transform response")
 }
 
 #[tokio::test]
-async fn transform_runs_both_guests_on_the_server() {
+async fn transform_runs_every_registered_path_on_the_server() {
     let dist = dist();
     let app = app(dist.path()).await;
+    let names = path_names();
+    // The path-specific checks below are for these two; every path gets the generic ones.
+    assert!(
+        names.contains(&"component") && names.contains(&"raw"),
+        "{names:?}"
+    );
     let records = [
         SomeDataStruct::example(),
         SomeDataStruct::default(),
@@ -290,26 +413,63 @@ async fn transform_runs_both_guests_on_the_server() {
     ];
     for record in &records {
         let expected = native_transform(record.clone());
-        let component = transform(&app, "component", record).await;
-        let raw = transform(&app, "raw", record).await;
-        assert_eq!(component.path, GuestPath::Component);
-        assert_eq!(raw.path, GuestPath::Raw);
-        assert_eq!(component.output, expected);
-        assert_eq!(raw.output, expected);
-        // ns_malloc, entry_point and three ns_free calls.
-        assert_eq!(raw.guest_calls, 5);
-        assert_eq!(
-            component.bytes_in,
-            boundary_host::component::canonical_size(record)
-        );
-        let encoded = boundary_kernel::wire::encode(record).expect("encodes");
-        assert_eq!(raw.bytes_in, encoded.len() as u64);
+        for &path in &names {
+            let reply = transform(&app, path, record).await;
+            assert_eq!(reply.path, path);
+            assert_eq!(reply.output, expected, "{path}");
+            assert!(reply.traffic.guest_calls >= 1, "{path}");
+            assert!(reply.traffic.bytes_out > 0, "{path}");
+            match path {
+                "component" => assert_eq!(
+                    reply.traffic.bytes_in,
+                    boundary_host::component::canonical_size(record)
+                ),
+                "raw" => {
+                    // ns_malloc, entry_point and three ns_free calls.
+                    assert_eq!(reply.traffic.guest_calls, 5);
+                    let encoded = boundary_kernel::wire::encode(record).expect("encodes");
+                    assert_eq!(reply.traffic.bytes_in, encoded.len() as u64);
+                }
+                _ => {}
+            }
+        }
     }
     // Instances are reused: many calls in a row keep working.
-    for _ in 0..20 {
-        let out = transform(&app, "component", &SomeDataStruct::example()).await;
-        assert_eq!(out.output, native_transform(SomeDataStruct::example()));
+    for &path in &names {
+        for _ in 0..20 {
+            let out = transform(&app, path, &SomeDataStruct::example()).await;
+            assert_eq!(out.output, native_transform(SomeDataStruct::example()));
+        }
     }
+}
+
+/// Many requests at once on every path, on a multi-thread runtime as `boundary serve` runs: each
+/// gets its own instance from the pool, and every answer is right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_transforms_on_every_path_all_agree_with_native() {
+    let dist = dist();
+    let app = app(dist.path()).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..48 {
+        for path in path_names() {
+            let app = app.clone();
+            tasks.spawn(async move {
+                let record = SomeDataStruct {
+                    name: format!("request {i}"),
+                    names: vec![path.to_owned(); i % 7],
+                };
+                let reply = transform(&app, path, &record).await;
+                assert_eq!(reply.output, native_transform(record));
+                assert_eq!(reply.path, path);
+            });
+        }
+    }
+    let mut done = 0;
+    while let Some(result) = tasks.join_next().await {
+        result.expect("a request task panicked");
+        done += 1;
+    }
+    assert_eq!(done, 48 * path_names().len());
 }
 
 #[tokio::test]
@@ -325,11 +485,15 @@ async fn bad_transform_input_is_a_400_with_a_message() {
     ] {
         let reply = post_json(&app, uri, good.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(
-            reply.error().contains("path=component"),
-            "{uri}: {}",
-            reply.error()
-        );
+        let message = reply.error();
+        assert!(message.contains("path=component"), "{uri}: {message}");
+        // Every registered path is offered.
+        for path in path_names() {
+            assert!(
+                message.contains(&format!("?path={path}")),
+                "{uri}: {message}"
+            );
+        }
     }
     for body in [
         "",
@@ -344,6 +508,7 @@ async fn bad_transform_input_is_a_400_with_a_message() {
     }
     let reply = get(&app, "/api/transform?path=raw").await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    reply.error();
 }
 
 #[tokio::test]
@@ -415,7 +580,7 @@ fn a_missing_dist_is_a_clear_error() {
         .expect("binary")
         .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
         .arg(&missing)
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(Duration::from_secs(60))
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
@@ -427,4 +592,246 @@ fn a_missing_dist_is_a_clear_error() {
     );
 }
 
+/// The workspace's `web/dist`, as the binary knows it.
+fn workspace_dist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist")
+}
+
+/// Bug 9: without `--dist`, `web/dist` is looked for under the current directory, then under the
+/// workspace the binary was built from; the error names both.
+#[test]
+fn the_web_app_is_found_from_any_directory() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let candidates = serve::dist_candidates(cwd.path());
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
+    assert_eq!(candidates[0], cwd.path().join("web/dist"));
+    // The same directory as the workspace's (web/ exists in a checkout; dist/ may not yet).
+    let parent = |p: &Path| {
+        p.parent()
+            .expect("a parent")
+            .canonicalize()
+            .expect("web/ exists")
+    };
+    assert_eq!(parent(&candidates[1]), parent(&workspace_dist()));
+    assert!(
+        !candidates[1].to_string_lossy().contains(".."),
+        "{candidates:?}"
+    );
+
+    // Run from the workspace root, the two are one.
+    let root = workspace_dist().join("../..").canonicalize().expect("root");
+    assert_eq!(serve::dist_candidates(&root).len(), 1);
+
+    // Neither exists: one message naming both, and how to fix it.
+    let other = tempfile::tempdir().expect("temp dir");
+    let tried = vec![cwd.path().join("web/dist"), other.path().join("web/dist")];
+    let message = serve::find_dist(&tried).expect_err("none").to_string();
+    assert_eq!(
+        message,
+        format!(
+            "{} and {} not found: run `just web` first, or pass --dist",
+            tried[0].display(),
+            tried[1].display()
+        )
+    );
+    // The first that holds an index.html wins.
+    write_dist(&tried[1]);
+    assert_eq!(serve::find_dist(&tried).expect("found"), tried[1]);
+    write_dist(&tried[0]);
+    assert_eq!(serve::find_dist(&tried).expect("found"), tried[0]);
+    // A directory without index.html does not count.
+    std::fs::remove_file(tried[0].join("index.html")).expect("rm");
+    assert_eq!(serve::find_dist(&tried).expect("found"), tried[1]);
+}
+
+/// A `boundary serve` child, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `boundary serve ARGS` in `cwd`: the server once it says where it listens, or its exit
+/// code and standard error if it exits first.
+fn start(cwd: &Path, args: &[&str]) -> Result<Server, (Option<i32>, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_boundary"))
+        .arg("serve")
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = send.send(line);
+    });
+    let line = receive
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server starts or exits within two minutes");
+    match line.strip_prefix("serving ") {
+        Some(url) => Ok(Server {
+            child,
+            url: url.trim().to_owned(),
+        }),
+        None => {
+            let status = child.wait().expect("exits");
+            let mut stderr = String::new();
+            child
+                .stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut stderr)
+                .expect("reads");
+            Err((status.code(), stderr))
+        }
+    }
+}
+
+/// One HTTP/1.1 request over loopback: the status line and the body.
+fn http(url: &str, method: &str, path: &str, body: &str) -> (String, String) {
+    let authority = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&authority).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Bug 9 through the binary: run outside the repository with no `--dist`, it serves the
+/// current directory's `web/dist`; without one, it serves the workspace's if that is built, and
+/// otherwise fails with one line naming both places it looked.
+#[test]
+fn serve_works_outside_the_repository() {
+    let with_dist = tempfile::tempdir().expect("temp dir");
+    write_dist(&with_dist.path().join("web/dist"));
+    let server = start(with_dist.path(), &["--addr", "127.0.0.1:0"]).expect("serves");
+    let (status, body) = http(&server.url, "GET", "/", "");
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("<title>t</title>"), "{body}");
+    // The HTTP server answers a 405 with the error body too.
+    let (status, body) = http(&server.url, "PUT", "/api/todos", "{}");
+    assert!(status.contains(" 405 "), "{status}");
+    let error: ErrorBody = serde_json::from_str(&body).expect("an error body");
+    assert!(error.error.contains("PUT"), "{error:?}");
+    drop(server);
+
+    let empty = tempfile::tempdir().expect("temp dir");
+    let built = workspace_dist().join("index.html").is_file();
+    match start(empty.path(), &["--addr", "127.0.0.1:0"]) {
+        Ok(server) => {
+            assert!(built, "served without a web/dist anywhere");
+            let (status, _) = http(&server.url, "GET", "/", "");
+            assert!(status.contains(" 200 "), "{status}");
+        }
+        Err((code, stderr)) => {
+            assert!(!built, "the workspace's web/dist is built, yet: {stderr}");
+            assert_eq!(code, Some(2), "{stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.starts_with("error: "), "{stderr}");
+            assert!(
+                stderr.contains(&empty.path().join("web/dist").display().to_string()),
+                "{stderr}"
+            );
+            assert!(stderr.contains("--dist"), "{stderr}");
+        }
+    }
+}
+
+/// Bug 4: an address already in use printed its cause twice.
+#[test]
+fn an_address_in_use_is_one_line_with_its_cause_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dist = dist();
+    let out = assert_cmd::Command::cargo_bin("boundary")
+        .expect("binary")
+        .args(["serve", "--addr", &addr, "--dist"])
+        .arg(dist.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: cannot listen on {addr}: ")),
+        "{stderr}"
+    );
+    let cause = std::io::Error::from(std::io::ErrorKind::AddrInUse).to_string();
+    assert!(
+        stderr.to_lowercase().contains("in use"),
+        "{stderr} ({cause})"
+    );
+    assert_eq!(stderr.matches("(os error").count(), 1, "{stderr}");
+    assert_causes_once(stderr.trim_end());
+    drop(taken);
+}
+
+/// The web's API types are generated from the serde types (`web/src/api-types.ts`): the
+/// committed file must be what they generate now.
+#[test]
+fn the_committed_typescript_api_types_are_current() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/src/api-types.ts");
+    let generated = serve::typescript_api();
+    if std::env::var_os("BOUNDARY_BLESS").is_some() {
+        std::fs::write(&file, &generated).expect("writes web/src/api-types.ts");
+        return;
+    }
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "web/src/api-types.ts is not what the serde types in host/cli/src/commands/serve.rs \
+         generate; regenerate it with `BOUNDARY_BLESS=1 cargo test -p boundary-cli --test all api` \
+         and commit it.\n--- generated ---\n{generated}"
+    );
+    // Every type the web uses is declared, and the path names come from the registry.
+    for name in [
+        "Status",
+        "Todo",
+        "NewTodo",
+        "TransformResponse",
+        "ErrorBody",
+        "PathName",
+    ] {
+        assert!(
+            generated.contains(&format!("export type {name} = ")),
+            "{name}"
+        );
+    }
+    for path in path_names() {
+        assert!(generated.contains(&format!("\"{path}\"")), "{path}");
+    }
 }
