@@ -1,27 +1,23 @@
-//! Soak: many calls on one instance per path, then many instantiate/drop cycles, printing guest
-//! memory and host RSS before and after. Figures only; nothing here is a timed assertion.
+//! Soak: for every registered path, many calls on one instance, then many instantiate/call/drop
+//! cycles, printing the guest's memory (`Instance::memory_bytes`) and the host's resident set
+//! before and after. Figures only; nothing here is a timed assertion.
 //!
-//! `just soak` runs it in release mode: `cargo run --release -p boundary-host --example soak --
+//! `just soak` runs it in release mode: `cargo run --release -p boundary-cli --example soak --
 //! [CALLS] [CYCLES]` (defaults 1,000,000 and 10,000).
 
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
-use boundary_host::{Runtime, SomeDataStruct, embedded};
+use boundary_host::{Guest, Instance, Runtime, SomeDataStruct};
 
 const WARM_UP: u64 = 10_000;
+const WARM_UP_CYCLES: u64 = 100;
 
-/// Resident set size of this process, from /proc/self/statm.
+/// Resident set size of this process, in bytes (`memory-stats`: smaps or statm on Linux, the
+/// platform's own call elsewhere).
 fn rss_bytes() -> Result<u64> {
-    let statm =
-        std::fs::read_to_string("/proc/self/statm").context("cannot read /proc/self/statm")?;
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .context("unexpected /proc/self/statm")?
-        .parse()
-        .context("unexpected /proc/self/statm")?;
-    Ok(pages * 4096)
+    let stats = memory_stats::memory_stats().context("cannot read this process's memory use")?;
+    Ok(stats.physical_mem as u64)
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -33,31 +29,68 @@ fn signed_kib(after: u64, before: u64) -> String {
     format!("{:+.1} KiB", delta as f64 / 1024.0)
 }
 
-/// Warms up, then makes `calls` calls and prints the guest memory (as `call` reports it after
-/// each call) and the host RSS before and after.
+fn number(arg: Option<String>, what: &str, default: u64) -> Result<u64> {
+    arg.map(|a| a.parse())
+        .transpose()
+        .with_context(|| format!("{what} must be a number"))
+        .map(|n| n.unwrap_or(default))
+}
+
+/// Warms up, then makes `calls` calls on one instance and prints the guest memory and the host
+/// RSS before and after.
 async fn soak_one_instance(
     name: &str,
+    guest: &impl Guest,
+    input: &SomeDataStruct,
     calls: u64,
-    mut call: impl AsyncFnMut() -> Result<(SomeDataStruct, usize)>,
 ) -> Result<()> {
-    let mut memory = 0;
+    let mut instance = guest.instantiate().await?;
     for _ in 0..WARM_UP {
-        memory = call().await?.1;
+        instance.transform(input).await?;
     }
-    let (mem0, rss0, start) = (memory, rss_bytes()?, Instant::now());
+    let (mem0, rss0, start) = (instance.memory_bytes(), rss_bytes()?, Instant::now());
     for _ in 0..calls {
-        let (output, bytes) = call().await?;
-        std::hint::black_box(output);
-        memory = bytes;
+        std::hint::black_box(instance.transform(input).await?);
+    }
+    let (mem1, rss1) = (instance.memory_bytes(), rss_bytes()?);
+    println!(
+        "{:<10} {calls} calls in {:.2?}; guest memory {mem0} -> {mem1} bytes ({}); host RSS {:.1} -> {:.1} MiB ({})",
+        format!("{name}:"),
+        start.elapsed(),
+        signed_kib(mem1 as u64, mem0 as u64),
+        mib(rss0),
+        mib(rss1),
+        signed_kib(rss1, rss0)
+    );
+    Ok(())
+}
+
+/// Warms up, then makes `cycles` short-lived instances (one call each) and prints the host RSS
+/// before and after, and the guest memory of the last one.
+async fn soak_fresh_instances(
+    name: &str,
+    guest: &impl Guest,
+    input: &SomeDataStruct,
+    cycles: u64,
+) -> Result<()> {
+    let once = async || -> Result<usize> {
+        let mut instance = guest.instantiate().await?;
+        instance.transform(input).await?;
+        Ok(instance.memory_bytes())
+    };
+    for _ in 0..WARM_UP_CYCLES {
+        once().await?;
+    }
+    let (rss0, start) = (rss_bytes()?, Instant::now());
+    let mut memory = 0;
+    for _ in 0..cycles {
+        memory = once().await?;
     }
     let rss1 = rss_bytes()?;
     println!(
-        "{:<10} {calls} calls in {:.2?}; guest memory {} -> {} bytes ({}); host RSS {:.1} -> {:.1} MiB ({})",
+        "{:<10} {cycles} instantiate/call/drop cycles in {:.2?}; guest memory {memory} bytes each; host RSS {:.1} -> {:.1} MiB ({})",
         format!("{name}:"),
         start.elapsed(),
-        mem0,
-        memory,
-        signed_kib(memory as u64, mem0 as u64),
         mib(rss0),
         mib(rss1),
         signed_kib(rss1, rss0)
@@ -68,70 +101,30 @@ async fn soak_one_instance(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let calls: u64 = args
-        .next()
-        .map(|a| a.parse())
-        .transpose()
-        .context("CALLS must be a number")?
-        .unwrap_or(1_000_000);
-    let cycles: u64 = args
-        .next()
-        .map(|a| a.parse())
-        .transpose()
-        .context("CYCLES must be a number")?
-        .unwrap_or(10_000);
+    let calls = number(args.next(), "CALLS", 1_000_000)?;
+    let cycles = number(args.next(), "CYCLES", 10_000)?;
 
     let runtime = Runtime::new(Default::default())?;
-    let component = runtime.component(embedded::COMPONENT)?;
-    let raw = runtime.raw(embedded::CORE_MODULE)?;
+    let paths = boundary_guests::paths();
+    let guests = paths
+        .iter()
+        .map(|path| {
+            let guest = path
+                .load_default(&runtime)
+                .with_context(|| format!("the {} path's embedded guest", path.name()))?;
+            Ok((path.name(), guest))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let input = SomeDataStruct::example();
     println!(
         "soak: {calls} calls per path on one instance (after {WARM_UP} warm-up calls), then {cycles} instantiate/drop cycles per path"
     );
     println!();
-
-    // One instance per path, many calls.
-    let mut component_instance = component.instantiate().await?;
-    soak_one_instance("component", calls, async || {
-        let called = component_instance.transform(&input).await?;
-        Ok((called.value, component_instance.memory_bytes()))
-    })
-    .await?;
-    let mut raw_instance = raw.instantiate().await?;
-    soak_one_instance("raw", calls, async || {
-        let called = raw_instance.transform(&input).await?;
-        Ok((called.value, raw_instance.memory_bytes()))
-    })
-    .await?;
-
-    // Many short-lived instances.
-    for (name, warm, run) in [("component", 100, cycles), ("raw", 100, cycles)] {
-        let once = async || -> Result<()> {
-            if name == "component" {
-                let mut i = component.instantiate().await?;
-                i.transform(&input).await?;
-            } else {
-                let mut i = raw.instantiate().await?;
-                i.transform(&input).await?;
-            }
-            Ok(())
-        };
-        for _ in 0..warm {
-            once().await?;
-        }
-        let (rss0, start) = (rss_bytes()?, Instant::now());
-        for _ in 0..run {
-            once().await?;
-        }
-        let rss1 = rss_bytes()?;
-        println!(
-            "{:<10} {run} instantiate/call/drop cycles in {:.2?}; host RSS {:.1} -> {:.1} MiB ({})",
-            format!("{name}:"),
-            start.elapsed(),
-            mib(rss0),
-            mib(rss1),
-            signed_kib(rss1, rss0)
-        );
+    for (name, guest) in &guests {
+        soak_one_instance(name, guest, &input, calls).await?;
+    }
+    for (name, guest) in &guests {
+        soak_fresh_instances(name, guest, &input, cycles).await?;
     }
     Ok(())
 }
