@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use boundary_cli::commands::{bench, button_text, demo, inspect, run, serve};
 
@@ -13,8 +13,7 @@ use boundary_cli::commands::{bench, button_text, demo, inspect, run, serve};
 /// `boundary run` transforms your own JSON, `boundary inspect` shows what a guest exports, and
 /// `boundary serve` runs the to-do web app.
 ///
-/// The paths: `component` (the canonical ABI: a wit-bindgen guest called through wasmtime's
-/// bindgen!) and `raw` (a hand-written ptr/len ABI over a core module, postcard-encoded). Their
+/// Every command runs every registered path (listed below) unless `--path` names one; their
 /// default guests are embedded in this binary.
 ///
 /// Exit codes: 0 success, 1 a guest failed or the paths disagreed, 2 bad usage or input.
@@ -28,13 +27,37 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start here: every path on the example record, what crossed the boundary, and timings.
+    ///
+    /// For each registered path: the output of one `transform` call on the example record, and
+    /// what crossed the boundary in it (calls into guest code, bytes copied in and out). Then a
+    /// check that every path agrees with native Rust, on `transform` and on `button-text`, and
+    /// the median time per call of each path against native Rust.
+    ///
+    /// Example: boundary demo --calls 10000
     Demo(demo::Args),
     /// Transform a record read as JSON on every path (or one) and print the result as JSON.
+    ///
+    /// The record is `{"name": "...", "names": ["...", ...]}`, read from INPUT (`-` for standard
+    /// input), or from standard input when it is piped or redirected. With neither (a terminal,
+    /// or nothing piped in) the seed's example (`name3` / `["name1", "name2"]`) is used. When
+    /// several paths run, they must agree.
+    ///
+    /// Example: echo '{"name":"a","names":[]}' | boundary run
     Run(run::Args),
     /// Print the button label for a to-do status (PENDING -> edit, DONE -> delete).
+    ///
+    /// Runs on every path (or the ones --path and --guest select, as for `run`); they must agree.
+    ///
+    /// Example: boundary button-text --guest out/transformer.core.wasm DONE
     #[command(name = "button-text")]
     ButtonText(button_text::Args),
-    /// Show what a wasm file is: kind, size, imports, exports, and a component's WIT world.
+    /// Show what a wasm file is: kind, size, imports, exports, a component's WIT world.
+    ///
+    /// For a core module, also which exports of the ptr/len ABI it has (required, optional and
+    /// tuned): present, missing, or of the wrong type. With no FILE, inspects every registered
+    /// path's default guest.
+    ///
+    /// Example: boundary inspect --write-guests out/ && boundary inspect out/transformer.core.wasm
     Inspect(inspect::Args),
     /// Serve the to-do web app, its JSON API, and server-side transforms.
     Serve(serve::Args),
@@ -43,7 +66,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
+        Err(error) => {
+            eprintln!("{}", usage_error_line(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
         Command::ButtonText(args) => button_text::execute(args),
@@ -57,5 +88,40 @@ fn main() -> ExitCode {
             eprintln!("error: {}", failure.line());
             ExitCode::from(failure.exit_code())
         }
+    }
+}
+
+/// Parses the command line, with the registered paths listed under the top-level help.
+fn parse() -> Result<Cli, clap::Error> {
+    let mut paths = String::from("Paths:");
+    for path in boundary_guests::paths() {
+        let registration = path.registration;
+        paths.push_str(&format!(
+            "\n  {:10} {}",
+            registration.name, registration.about
+        ));
+    }
+    let matches = Cli::command().after_help(paths).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// A usage error on one line, as every other failure is: clap's message and its details, without
+/// the usage block and the pointer to `--help` it adds on lines of their own.
+fn usage_error_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let mut parts = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line);
+        }
+    }
+    let line = parts.join(" ");
+    if line.starts_with("error:") {
+        line
+    } else {
+        format!("error: {line}")
     }
 }

@@ -8,11 +8,14 @@ pub mod inspect;
 pub mod run;
 pub mod serve;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use boundary_host::Limits;
+use boundary_guests::Path;
+use boundary_host::{AnyGuest, Limits, Runtime, WasmKind, read_guest_file};
+use clap::builder::{PossibleValue, PossibleValuesParser};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, FailureContext as _};
 
 /// Limits every guest runs under: the flags of the commands that run guests. The defaults are
 /// the library's.
@@ -58,11 +61,142 @@ impl LimitArgs {
     }
 }
 
+/// The `--path` value that selects every registered path.
+pub const ALL_PATHS: &str = "all";
+
+/// Which paths a command runs, and with which guests: the flags of `run` and `button-text`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PathArgs {
+    /// The registered path to run, or `all` [default: all paths; with --guest, the path that
+    /// runs that kind of guest].
+    #[arg(long, value_name = "PATH", value_parser = path_parser())]
+    pub path: Option<String>,
+    /// A guest to use instead of the default guest of its kind's path: a component implementing
+    /// the `transformer` world, or a core module with the ptr/len exports. Unless --path says
+    /// otherwise, only that path runs.
+    #[arg(long, value_name = "FILE.wasm")]
+    pub guest: Option<PathBuf>,
+}
+
+/// `--path`'s values, from the registry: each path's name (described by its `about`), and `all`.
+pub fn path_parser() -> PossibleValuesParser {
+    let paths = boundary_guests::paths();
+    let names = paths
+        .iter()
+        .map(|path| PossibleValue::new(path.name()).help(path.registration.about));
+    PossibleValuesParser::new(
+        names.chain([PossibleValue::new(ALL_PATHS).help("every registered path, compared")]),
+    )
+}
+
+impl PathArgs {
+    /// Loads the guests these flags select, in registration order: every registered path's
+    /// default guest, or the one path `--path` names; a `--guest` file replaces the default
+    /// guest of the path that runs its kind of wasm, and when `--path` is not given only that
+    /// path runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Failure::Input`] when the guest file cannot be read or loaded, or does not fit the path
+    /// asked for.
+    pub fn guests(&self, runtime: &Runtime) -> Result<Vec<AnyGuest>, Failure> {
+        let registered = boundary_guests::paths();
+        let named: Option<Vec<Path>> = match self.path.as_deref() {
+            None => None,
+            Some(ALL_PATHS) => Some(registered.clone()),
+            Some(name) => {
+                Some(vec![boundary_guests::path(name).ok_or_else(|| {
+                    Failure::input(format!("--path {name}: no such path"))
+                })?])
+            }
+        };
+        let Some(file) = &self.guest else {
+            let selected = named.unwrap_or(registered);
+            return selected
+                .iter()
+                .map(|path| load_default(runtime, path))
+                .collect();
+        };
+        let bytes = read_guest_file(file, runtime.limits().max_guest_file_bytes)?;
+        let shown = file.display();
+        let kind = WasmKind::detect(&bytes).context_of(&shown)?;
+        let target = match named.as_deref() {
+            // One path named: the guest is for it, and must be of its kind.
+            Some([only]) if self.path.as_deref() != Some(ALL_PATHS) => {
+                if only.kind != kind {
+                    return Err(Failure::input(format!(
+                        "{shown}: --path {} needs a {}, but this is a {kind}",
+                        only.name(),
+                        only.kind
+                    )));
+                }
+                *only
+            }
+            _ => path_for_kind(&registered, kind).context_of(&shown)?,
+        };
+        let selected = named.unwrap_or_else(|| vec![target]);
+        selected
+            .iter()
+            .map(|path| {
+                if path.name() == target.name() {
+                    path.load(runtime, &bytes).context_of(&shown)
+                } else {
+                    load_default(runtime, path)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The one registered path that runs guests of `kind`.
+fn path_for_kind(registered: &[Path], kind: WasmKind) -> Result<Path, Failure> {
+    let fits: Vec<&Path> = registered.iter().filter(|p| p.kind == kind).collect();
+    match fits.as_slice() {
+        [one] => Ok(**one),
+        [] => Err(Failure::input(format!("no registered path runs a {kind}"))),
+        many => {
+            let names: Vec<&str> = many.iter().map(|p| p.name()).collect();
+            Err(Failure::input(format!(
+                "a {kind} fits the {} paths: choose one with --path",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// Loads a path's embedded default guest.
+fn load_default(runtime: &Runtime, path: &Path) -> Result<AnyGuest, Failure> {
+    path.load_default(runtime)
+        .context_of(format!("embedded {}", path.registration.file_name))
+}
+
+/// The one value every path gave, or a guest failure naming two that disagree.
+///
+/// # Errors
+///
+/// [`Failure::Guest`] when two paths disagree, [`Failure::Input`] when there is no output.
+pub fn agreed<T: PartialEq + std::fmt::Debug>(outputs: Vec<(&str, T)>) -> Result<T, Failure> {
+    let mut outputs = outputs.into_iter();
+    let (first_path, first) = outputs
+        .next()
+        .ok_or_else(|| Failure::input("no path selected"))?;
+    for (other_path, other) in outputs {
+        if other != first {
+            return Err(Failure::guest(format!(
+                "the {first_path} and {other_path} paths disagree: {first:?} vs {other:?}"
+            )));
+        }
+    }
+    Ok(first)
+}
+
 /// Runs `future` on a current-thread executor: what the commands that make a few calls use.
 pub fn block_on<F: Future<Output = Result<(), Failure>>>(future: F) -> Result<(), Failure> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Guest(anyhow::Error::new(e).context("cannot start the async runtime")))?
+        .map_err(|e| {
+            Failure::Guest(anyhow::Error::new(e).context("cannot start the async runtime"))
+        })?
         .block_on(future)
 }

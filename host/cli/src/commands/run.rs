@@ -1,16 +1,124 @@
-//! `boundary run` (being ported to the new library).
+//! `boundary run`: transform one record on every selected path and print it as JSON.
 
-use crate::failure::Failure;
+use std::io::{self, IsTerminal as _, Read as _};
+use std::path::{Path, PathBuf};
 
-/// Flags of `boundary run`.
+use anyhow::Context as _;
+use boundary_host::{Guest as _, Instance as _, Runtime, SomeDataStruct, Traffic};
+
+use crate::commands::{LimitArgs, PathArgs, agreed, block_on};
+use crate::failure::{Failure, FailureContext as _};
+
+/// Flags of `boundary run` (its help is on `Command::Run` in `main.rs`).
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    paths: PathArgs,
+    /// Also print, on stderr, each path's name and what crossed the boundary in its call.
+    #[arg(long, short)]
+    verbose: bool,
+    /// A JSON file holding the record, or `-` for standard input.
+    #[arg(value_name = "INPUT.json|-")]
+    input: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
 
 /// Runs the command.
 ///
 /// # Errors
 ///
-/// Not yet ported.
-pub fn execute(_args: Args) -> Result<(), Failure> {
-    Err(Failure::input("not yet ported"))
+/// [`Failure::Input`] for a guest file or input that cannot be read or is over a limit, and
+/// [`Failure::Guest`] when a guest fails or the paths disagree.
+pub fn execute(args: Args) -> Result<(), Failure> {
+    let runtime = Runtime::new(args.limits.limits())?;
+    let guests = args.paths.guests(&runtime)?;
+    let record = read_input(args.input.as_deref(), runtime.limits().max_input_bytes)?;
+    block_on(async {
+        let mut outputs = Vec::new();
+        for guest in &guests {
+            let name = guest.name();
+            let what = format!("{name} path");
+            let mut instance = guest.instantiate().await.context_of(&what)?;
+            let called = instance.transform(&record).await.context_of(&what)?;
+            if args.verbose {
+                eprintln!("{}", traffic_line(name, called.traffic));
+            }
+            outputs.push((name, called.value));
+        }
+        let output = agreed(outputs)?;
+        let json = serde_json::to_string(&output)
+            .context("cannot print the output")
+            .map_err(Failure::Guest)?;
+        println!("{json}");
+        Ok(())
+    })
+}
+
+/// What `--verbose` prints for one path's call.
+pub(crate) fn traffic_line(path: &str, traffic: Traffic) -> String {
+    let Traffic {
+        guest_calls,
+        bytes_in,
+        bytes_out,
+    } = traffic;
+    format!("{path}: {guest_calls} guest calls, {bytes_in} bytes in, {bytes_out} bytes out")
+}
+
+/// Where the record comes from.
+enum Source {
+    /// The seed's example.
+    Example,
+    /// Standard input; `explicit` when asked for with `-`, else piped in with no INPUT.
+    Stdin { explicit: bool },
+    /// A file.
+    File(PathBuf),
+}
+
+impl Source {
+    fn of(input: Option<&Path>) -> Self {
+        match input {
+            Some(path) if path == Path::new("-") => Self::Stdin { explicit: true },
+            Some(path) => Self::File(path.to_owned()),
+            None if !io::stdin().is_terminal() => Self::Stdin { explicit: false },
+            None => Self::Example,
+        }
+    }
+}
+
+/// Reads the record for `run`. JSON longer than `max` bytes (`--max-input-bytes`; a record's
+/// JSON is never shorter than what the ptr/len path copies in) is refused before parsing, after
+/// reading at most `max + 1` bytes. Standard input piped in without `-` that turns out empty
+/// (`< /dev/null`, a closed pipe) means no input: the example.
+fn read_input(input: Option<&Path>, max: u32) -> Result<SomeDataStruct, Failure> {
+    let source = Source::of(input);
+    let (name, reader): (String, Box<dyn io::Read>) = match &source {
+        Source::Example => return Ok(SomeDataStruct::example()),
+        Source::Stdin { .. } => ("standard input".to_owned(), Box::new(io::stdin().lock())),
+        Source::File(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map_err(Failure::Input)?;
+            (path.display().to_string(), Box::new(file))
+        }
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::from(max) + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))
+        .map_err(Failure::Input)?;
+    if bytes.len() as u64 > u64::from(max) {
+        return Err(Failure::input(format!(
+            "{name}: the input is over the {max}-byte limit (--max-input-bytes)"
+        )));
+    }
+    if bytes.is_empty() && matches!(source, Source::Stdin { explicit: false }) {
+        return Ok(SomeDataStruct::example());
+    }
+    serde_json::from_slice(&bytes)
+        .with_context(|| {
+            format!("{name} is not a record {{\"name\": string, \"names\": [string]}}")
+        })
+        .map_err(Failure::Input)
 }

@@ -1,17 +1,15 @@
 //! The contract as the embedded component carries it, against a checked-in snapshot.
 //!
-//! If `wit/` changes on purpose, regenerate with `BOUNDARY_BLESS=1 cargo test -p boundary-host
-//! contract` and review the diff.
-
-// Being ported to the new crates; the owner removes this gate.
-#[cfg(any())]
-mod pending {
+//! If `wit/` changes on purpose, regenerate with `BOUNDARY_BLESS=1 cargo test -p boundary-cli
+//! --test all contract` and review the diff.
 
 use std::path::Path;
 
+use boundary_cli::commands::inspect::print_wit;
+
 #[test]
 fn the_embedded_component_implements_the_snapshotted_world() {
-    let printed = boundary_host::inspect::print_wit(boundary_host::embedded::COMPONENT).unwrap();
+    let printed = print_wit(boundary_guests::COMPONENT).unwrap();
     let snapshot =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/all/snapshots/transformer.wit");
     if std::env::var_os("BOUNDARY_BLESS").is_some() {
@@ -22,6 +20,4 @@ fn the_embedded_component_implements_the_snapshotted_world() {
         printed, expected,
         "the component's world changed; see this module's docs"
     );
-}
-
 }
