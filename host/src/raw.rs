@@ -315,9 +315,9 @@ impl Instance for RawInstance {
         &mut self,
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
-        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let entry_point = self.entry_point.clone();
-        self.exchange(entry_point, &bytes, Mode::default()).await
+        self.encode_and_exchange(entry_point, input, Mode::default())
+            .await
     }
 
     /// Labels a button through `button_text`.
@@ -331,8 +331,7 @@ impl Instance for RawInstance {
             .button_text
             .clone()
             .ok_or(CallError::MissingExport("button_text"))?;
-        let bytes = wire::encode(status).map_err(CallError::Encode)?;
-        self.exchange(func, &bytes, Mode::default()).await
+        self.encode_and_exchange(func, status, Mode::default()).await
     }
 
     /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once
@@ -354,13 +353,12 @@ impl RawInstance {
         &mut self,
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
-        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let entry_point = self.entry_point.clone();
         let mode = Mode {
             copy_output: true,
             ..Mode::default()
         };
-        self.exchange(entry_point, &bytes, mode).await
+        self.encode_and_exchange(entry_point, input, mode).await
     }
 
     /// As [`RawInstance::transform`], through `entry_point_borrowed`: the guest decodes the
@@ -375,8 +373,7 @@ impl RawInstance {
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let func = self.tuned()?.borrowed;
-        let bytes = wire::encode(input).map_err(CallError::Encode)?;
-        self.exchange(func, &bytes, Mode::default()).await
+        self.encode_and_exchange(func, input, Mode::default()).await
     }
 
     /// As [`RawInstance::transform_borrowed`], through `entry_point_consume`, which also frees
@@ -390,12 +387,11 @@ impl RawInstance {
         input: &SomeDataStruct,
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let func = self.tuned()?.consume;
-        let bytes = wire::encode(input).map_err(CallError::Encode)?;
         let mode = Mode {
             guest_frees_input: true,
             ..Mode::default()
         };
-        self.exchange(func, &bytes, mode).await
+        self.encode_and_exchange(func, input, mode).await
     }
 
     /// The tuned ptr/len path: one call into the guest per transform once its buffers are
@@ -526,6 +522,22 @@ impl RawInstance {
     ) -> Result<Called<SomeDataStruct>, CallError> {
         let entry_point = self.entry_point.clone();
         self.exchange(entry_point, bytes, Mode::default()).await
+    }
+
+    /// Encodes `input` in the wire format, then makes one [`RawInstance::exchange`].
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Encode`] if the input does not encode; otherwise as
+    /// [`RawInstance::exchange`].
+    async fn encode_and_exchange<I: serde::Serialize + ?Sized, T: DeserializeOwned>(
+        &mut self,
+        func: ExchangeFunc,
+        input: &I,
+        mode: Mode,
+    ) -> Result<Called<T>, CallError> {
+        let bytes = wire::encode(input).map_err(CallError::Encode)?;
+        self.exchange(func, &bytes, mode).await
     }
 
     /// One round trip of the ABI: allocate, write, call, check, read, decode, free.
