@@ -40,9 +40,6 @@ pub struct LimitArgs {
     /// Largest output copied out of a guest, in bytes; checked before allocating.
     #[arg(long, value_name = "BYTES", default_value_t = 32 << 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_output_bytes: u32,
-    /// Largest guest file read by --guest, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub max_guest_mib: u64,
 }
 
 impl LimitArgs {
@@ -55,7 +52,6 @@ impl LimitArgs {
             deadline: Duration::from_millis(self.deadline_ms),
             fuel: self.fuel,
             max_wasm_stack: (self.max_stack_kib as usize) << 10,
-            max_guest_file_bytes: self.max_guest_mib << 20,
             ..Limits::default()
         }
     }
@@ -76,6 +72,10 @@ pub struct PathArgs {
     /// otherwise, only that path runs.
     #[arg(long, value_name = "FILE.wasm")]
     pub guest: Option<PathBuf>,
+    /// Largest guest file read by --guest, in MiB: a bigger file, a directory, a device or a
+    /// pipe is refused before it is read.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_guest_mib: u64,
 }
 
 /// `--path`'s values, from the registry: each path's name (described by its `about`), and `all`.
@@ -117,7 +117,7 @@ impl PathArgs {
                 .map(|path| load_default(runtime, path))
                 .collect();
         };
-        let bytes = read_guest_file(file, runtime.limits().max_guest_file_bytes)?;
+        let bytes = read_guest_file(file, self.max_guest_mib << 20)?;
         let shown = file.display();
         let kind = WasmKind::detect(&bytes).context_of(&shown)?;
         let target = match named.as_deref() {
