@@ -65,9 +65,9 @@ pub fn fmt_duration(d: Duration) -> String {
     let ns = d.as_nanos();
     if ns < 10_000 {
         format!("{ns} ns")
-    } else if ns < 10_000_000 {
+    } else if ns < 1_000_000 {
         format!("{:.1} µs", ns as f64 / 1e3)
-    } else if ns < 10_000_000_000 {
+    } else if ns < 1_000_000_000 {
         format!("{:.1} ms", ns as f64 / 1e6)
     } else {
         format!("{:.2} s", d.as_secs_f64())
@@ -101,5 +101,9 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_nanos(12_345)), "12.3 µs");
         assert_eq!(fmt_duration(Duration::from_micros(4_500)), "4.5 ms");
         assert_eq!(fmt_duration(Duration::from_millis(12_000)), "12.00 s");
+        assert_eq!(fmt_duration(Duration::from_nanos(9_999)), "9999 ns");
+        assert_eq!(fmt_duration(Duration::from_nanos(999_900)), "999.9 µs");
+        assert_eq!(fmt_duration(Duration::from_millis(999)), "999.0 ms");
+        assert_eq!(fmt_duration(Duration::from_millis(1_200)), "1.20 s");
     }
 }

@@ -75,6 +75,9 @@ pub enum BenchError {
         #[source]
         source: LoadError,
     },
+    /// A guest file could not be read (the error names the file).
+    #[error(transparent)]
+    GuestFile(LoadError),
     /// A call (or an instantiation) failed.
     #[error("{row} on {workload}")]
     Call {
@@ -156,6 +159,7 @@ impl From<BenchError> for Failure {
     fn from(error: BenchError) -> Self {
         match error {
             BenchError::Load { what, source } => within(source.into(), what),
+            BenchError::GuestFile(source) => source.into(),
             BenchError::Call {
                 row,
                 workload,

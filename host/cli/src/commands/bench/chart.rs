@@ -92,7 +92,9 @@ pub fn svg(results: &Results) -> Result<String, BenchError> {
     // Whole decades, and one more for the figures beside the longest bars and the legend.
     let x_max = 10f64.powf(max_ratio.log10().ceil() + 1.0);
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let band = BAR.saturating_mul(count(rows.len())).saturating_add(BAND_GAP);
+    let band = BAR
+        .saturating_mul(count(rows.len()))
+        .saturating_add(BAND_GAP);
     let height = FRAME.saturating_add(band.saturating_mul(count(workloads.len())));
     let bands = workloads.len() as f64;
     // The y axis runs upwards, one unit per band, centred on whole numbers (where the labels

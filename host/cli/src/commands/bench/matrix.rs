@@ -108,11 +108,11 @@ pub fn bench_limits(allocator: Allocator) -> Limits {
 /// its kind replaces it.
 #[derive(Debug, Clone, Default)]
 pub struct Guests {
-    files: Vec<GuestFile>,
+    files: Vec<Replacement>,
 }
 
 #[derive(Debug, Clone)]
-struct GuestFile {
+struct Replacement {
     /// The registered path whose default guest it replaces.
     path: &'static str,
     file: PathBuf,
@@ -133,7 +133,8 @@ impl Guests {
     ///
     /// # Errors
     ///
-    /// [`BenchError::Load`] for a file that cannot be read or is not wasm,
+    /// [`BenchError::GuestFile`] for a file that cannot be read, [`BenchError::Load`] for one
+    /// that is not wasm,
     /// [`BenchError::Artifact`] if componentizing fails, and [`BenchError::Guests`] when no
     /// registered path runs the file's kind or two files replace the same path.
     pub fn from_files(files: &[PathBuf], limits: Limits) -> Result<Self, BenchError> {
@@ -145,7 +146,7 @@ impl Guests {
                 source,
             };
             let mut bytes = boundary_host::read_guest_file(file, limits.max_guest_file_bytes)
-                .map_err(load_error)?;
+                .map_err(BenchError::GuestFile)?;
             let mut kind = WasmKind::detect(&bytes).map_err(load_error)?;
             let componentized = kind == WasmKind::CoreModule && has_component_metadata(&bytes);
             if componentized {
@@ -176,7 +177,7 @@ impl Guests {
                     file.display()
                 )));
             }
-            guests.files.push(GuestFile {
+            guests.files.push(Replacement {
                 path,
                 file: file.clone(),
                 bytes,
@@ -200,7 +201,7 @@ impl Guests {
         }
     }
 
-    fn file(&self, path: &str) -> Option<&GuestFile> {
+    fn file(&self, path: &str) -> Option<&Replacement> {
         self.files.iter().find(|g| g.path == path)
     }
 

@@ -332,8 +332,16 @@ fn bad_guest_files_are_input_errors() {
     for (files, expected) in cases {
         let error = Guests::from_files(&files, limits).unwrap_err();
         let failure = Failure::from(error);
-        assert_eq!(failure.exit_code(), 2, "{}", failure.line());
-        assert!(failure.line().contains(expected), "{}", failure.line());
+        let line = failure.line();
+        assert_eq!(failure.exit_code(), 2, "{line}");
+        assert!(line.contains(expected), "{line}");
+        let last = files.last().unwrap().display().to_string();
+        let named = if files.len() == 2 { 2 } else { 1 };
+        assert_eq!(
+            line.matches(&last).count(),
+            named,
+            "the file named once: {line}"
+        );
     }
 }
 
