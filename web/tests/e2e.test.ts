@@ -1,7 +1,7 @@
 /**
  * The page in headless Chromium against `boundary serve` on loopback.
  *
- * Starts `$BOUNDARY_BIN` (default ../target/debug/boundary) on 127.0.0.1 with a port the OS picks,
+ * Starts `$BOUNDARY_BIN` (default `$CARGO_TARGET_DIR/debug/boundary`, `$CARGO_TARGET_DIR` being ../target unless set) on 127.0.0.1 with a port the OS picks,
  * reads the URL it prints, and always stops it. The Chromium is the one scripts/browser.mjs finds
  * ($BOUNDARY_CHROMIUM, else chromium, chromium-browser or google-chrome on the PATH); `just
  * test-web` installs one first when there is none. Writes a screenshot and the comparison figures to
@@ -23,7 +23,8 @@ import { LAUNCH_ARGS, findChromium } from '../scripts/browser.mjs';
 import { LABELS } from '../src/contract';
 
 const web = fileURLToPath(new URL('../', import.meta.url));
-const bin = process.env['BOUNDARY_BIN'] ?? join(web, '../target/debug/boundary');
+const targetDir = process.env['CARGO_TARGET_DIR'] ?? join(web, '../target');
+const bin = process.env['BOUNDARY_BIN'] ?? join(targetDir, 'debug/boundary');
 const results = join(web, 'test-results');
 
 let server: ChildProcess | undefined;
