@@ -181,8 +181,8 @@ describe('the page', () => {
     await page.getByTestId('transform-agree').waitFor({ timeout: 30_000 });
     const browser: unknown = JSON.parse((await page.getByTestId('transform-output').textContent()) ?? '');
 
-    // The host, independently of the server: the CLI on the same record, both paths.
-    const cli = spawnSync(bin, ['run', '--path', 'both', '-'], { input: JSON.stringify(input), encoding: 'utf8' });
+    // The host, independently of the server: the CLI on the same record, every registered path, compared.
+    const cli = spawnSync(bin, ['run', '--path', 'all', '-'], { input: JSON.stringify(input), encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
     assert.deepEqual(browser, JSON.parse(cli.stdout));
     // And the server's guests, as the page shows them.
