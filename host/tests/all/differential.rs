@@ -6,6 +6,9 @@ use proptest::prelude::*;
 
 use crate::{block_on, every_path, instances};
 
+/// One instance of every registered path, named.
+type Paths = Vec<(&'static str, AnyInstance)>;
+
 /// Runs one record through native Rust and every path and checks they agree; returns the common
 /// output.
 fn check(
@@ -50,7 +53,7 @@ proptest! {
     ) {
         // One instance per path for the whole run: reuse is part of what is tested.
         thread_local! {
-            static STATE: std::cell::RefCell<Option<(tokio::runtime::Runtime, Vec<(&'static str, AnyInstance)>)>> = const { std::cell::RefCell::new(None) };
+            static STATE: std::cell::RefCell<Option<(tokio::runtime::Runtime, Paths)>> = const { std::cell::RefCell::new(None) };
         }
         STATE.with(|state| {
             let mut state = state.borrow_mut();
