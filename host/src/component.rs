@@ -108,7 +108,10 @@ impl Load for ComponentGuest {
                 about: "synchronous call, the record lowered from borrowed data (no host clone)",
                 prepare: |guest| {
                     let mut instance = guest.instantiate_sync()?;
-                    Ok(Box::new(move |input: &SomeDataStruct| instance.transform(input)) as VariantCall)
+                    Ok(
+                        Box::new(move |input: &SomeDataStruct| instance.transform(input))
+                            as VariantCall,
+                    )
                 },
             },
             Variant {
@@ -116,7 +119,10 @@ impl Load for ComponentGuest {
                 about: "synchronous call through bindgen!'s generated function, which takes a clone",
                 prepare: |guest| {
                     let mut instance = guest.instantiate_sync()?;
-                    Ok(Box::new(move |input: &SomeDataStruct| instance.transform_bindgen(input)) as VariantCall)
+                    Ok(
+                        Box::new(move |input: &SomeDataStruct| instance.transform_bindgen(input))
+                            as VariantCall,
+                    )
                 },
             },
             Variant {
@@ -365,7 +371,10 @@ fn check_input(len: u64, limits: Limits) -> Result<u64, CallError> {
 fn check_output(len: u64, limits: Limits) -> Result<u64, CallError> {
     let max = limits.max_output_bytes;
     if len > u64::from(max) {
-        return Err(CallError::OutputTooLarge { len: Some(len), max });
+        return Err(CallError::OutputTooLarge {
+            len: Some(len),
+            max,
+        });
     }
     Ok(len)
 }

@@ -4,9 +4,9 @@ use std::sync::Mutex;
 
 use boundary_kernel::SomeDataStruct;
 
+use crate::Called;
 use crate::error::CallError;
 use crate::path::{Guest, Instance};
-use crate::Called;
 
 /// Instances of one guest, reused across calls and shared between tasks.
 ///

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use boundary_kernel::SomeDataStruct;
-use boundary_kernel::wire::{self, EXPORTS, ExportType, Need, RESULT_ALIGN, RESULT_SIZE, ResultRegion};
+use boundary_kernel::wire::{
+    self, EXPORTS, ExportType, Need, RESULT_ALIGN, RESULT_SIZE, ResultRegion,
+};
 use serde::de::DeserializeOwned;
 use wasmtime::{ExternType, InstancePre, Linker, Memory, Module, Store, TypedFunc, ValType};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -97,7 +99,9 @@ impl Load for RawGuest {
         let mut linker = Linker::new(runtime.engine());
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut RawState| &mut state.wasi)
             .map_err(LoadError::invalid)?;
-        let pre = linker.instantiate_pre(&module).map_err(LoadError::invalid)?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(LoadError::invalid)?;
         Ok(Self {
             runtime: runtime.clone(),
             pre,
@@ -113,8 +117,10 @@ impl Load for RawGuest {
             ($method:ident) => {
                 |guest: &RawGuest| {
                     let mut instance = block_on(guest.instantiate())?;
-                    Ok(Box::new(move |input: &SomeDataStruct| block_on(instance.$method(input)))
-                        as VariantCall)
+                    Ok(
+                        Box::new(move |input: &SomeDataStruct| block_on(instance.$method(input)))
+                            as VariantCall,
+                    )
                 }
             };
         }
@@ -331,7 +337,8 @@ impl Instance for RawInstance {
             .button_text
             .clone()
             .ok_or(CallError::MissingExport("button_text"))?;
-        self.encode_and_exchange(func, status, Mode::default()).await
+        self.encode_and_exchange(func, status, Mode::default())
+            .await
     }
 
     /// The guest's linear memory, in bytes, as far as it has grown. Flat across calls once

@@ -174,7 +174,10 @@ fn a_length_of_u32_max_is_refused_before_allocating() {
     assert!(
         matches!(
             outcome.error,
-            CallError::OutputTooLarge { len: Some(0xffff_ffff), .. }
+            CallError::OutputTooLarge {
+                len: Some(0xffff_ffff),
+                ..
+            }
         ),
         "{}",
         outcome.error

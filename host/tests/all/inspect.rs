@@ -1,10 +1,9 @@
 //! `inspect` on the embedded guests, and on components of other worlds.
 
-use boundary_host::inspect::{Inspection, WasmKind};
 use boundary_guests as embedded;
+use boundary_host::inspect::{Inspection, WasmKind};
 use boundary_host::{ComponentGuest, Load, LoadError, Runtime};
 use boundary_test_artifacts as fixtures;
-
 
 fn runtime() -> Runtime {
     Runtime::new(Default::default()).unwrap()

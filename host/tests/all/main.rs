@@ -7,7 +7,9 @@ mod hostile;
 mod inspect;
 mod pool;
 
-use boundary_host::{AnyInstance, ComponentGuest, ComponentInstance, Guest, Load, RawGuest, RawInstance, Runtime};
+use boundary_host::{
+    AnyInstance, ComponentGuest, ComponentInstance, Guest, Load, RawGuest, RawInstance, Runtime,
+};
 
 /// A runtime with the default limits and one fresh instance of every registered path's default
 /// guest, named.
@@ -16,7 +18,10 @@ pub async fn every_path() -> Vec<(&'static str, AnyInstance)> {
     let mut instances = Vec::new();
     for path in boundary_guests::paths() {
         let guest = path.load_default(&runtime).expect("a default guest loads");
-        let instance = guest.instantiate().await.expect("a default guest instantiates");
+        let instance = guest
+            .instantiate()
+            .await
+            .expect("a default guest instantiates");
         instances.push((path.name(), instance));
     }
     assert!(instances.len() >= 2, "the registry lists every path");
@@ -28,8 +33,8 @@ pub async fn instances() -> (ComponentInstance, RawInstance) {
     let runtime = Runtime::new(Default::default()).expect("engine");
     let component = ComponentGuest::load(&runtime, boundary_guests::COMPONENT)
         .expect("embedded component loads");
-    let raw = RawGuest::load(&runtime, boundary_guests::CORE_MODULE)
-        .expect("embedded core module loads");
+    let raw =
+        RawGuest::load(&runtime, boundary_guests::CORE_MODULE).expect("embedded core module loads");
     (
         component
             .instantiate()

@@ -44,7 +44,9 @@ fn concurrent_calls_get_their_own_instances_and_at_most_max_idle_are_kept() {
             .map(|_| {
                 let pool = pool.clone();
                 let input = input.clone();
-                tokio::spawn(async move { pool.transform(&input).await.map(|c| c.value.names.len()) })
+                tokio::spawn(
+                    async move { pool.transform(&input).await.map(|c| c.value.names.len()) },
+                )
             })
             .collect();
         for task in tasks {
@@ -59,16 +61,28 @@ fn concurrent_calls_get_their_own_instances_and_at_most_max_idle_are_kept() {
 fn an_error_the_guest_reports_keeps_the_instance_and_a_trap_drops_it() {
     block_on(async {
         let runtime = Runtime::new(Limits::default()).unwrap();
-        let reported = Pool::new(RawGuest::load(&runtime, fixtures::RAW_GUEST_ERROR).unwrap(), 1);
+        let reported = Pool::new(
+            RawGuest::load(&runtime, fixtures::RAW_GUEST_ERROR).unwrap(),
+            1,
+        );
         for _ in 0..3 {
-            let error = reported.transform(&SomeDataStruct::example()).await.unwrap_err();
+            let error = reported
+                .transform(&SomeDataStruct::example())
+                .await
+                .unwrap_err();
             assert!(matches!(error, CallError::Guest(_)), "{error}");
         }
         assert_eq!(reported.guest().instances_created(), 1);
 
-        let trapping = Pool::new(RawGuest::load(&runtime, fixtures::RAW_UNREACHABLE).unwrap(), 1);
+        let trapping = Pool::new(
+            RawGuest::load(&runtime, fixtures::RAW_UNREACHABLE).unwrap(),
+            1,
+        );
         for _ in 0..3 {
-            let error = trapping.transform(&SomeDataStruct::example()).await.unwrap_err();
+            let error = trapping
+                .transform(&SomeDataStruct::example())
+                .await
+                .unwrap_err();
             assert!(matches!(error, CallError::Trap(_)), "{error}");
         }
         assert_eq!(trapping.guest().instances_created(), 3);
