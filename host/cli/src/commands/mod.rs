@@ -148,8 +148,13 @@ impl PathArgs {
     }
 }
 
-/// The one registered path that runs guests of `kind`.
-fn path_for_kind(registered: &[Path], kind: WasmKind) -> Result<Path, Failure> {
+/// The one registered path that runs guests of `kind`: how every command that takes `--guest`
+/// (`run`, `button-text`, `bench`) matches a file to its path.
+///
+/// # Errors
+///
+/// [`Failure::Input`] when no path, or more than one, runs that kind.
+pub fn path_for_kind(registered: &[Path], kind: WasmKind) -> Result<Path, Failure> {
     let fits: Vec<&Path> = registered.iter().filter(|p| p.kind == kind).collect();
     match fits.as_slice() {
         [one] => Ok(**one),

@@ -159,15 +159,9 @@ impl Guests {
                 })?;
                 kind = WasmKind::Component;
             }
-            let path = registered
-                .iter()
-                .find(|path| path.kind == kind)
-                .ok_or_else(|| {
-                    BenchError::Guests(format!(
-                        "{}: no registered path runs a {}",
-                        file.display(),
-                        kind.name()
-                    ))
+            let path = super::super::path_for_kind(&registered, kind)
+                .map_err(|failure| {
+                    BenchError::Guests(format!("{}: {}", file.display(), failure.line()))
                 })?
                 .name();
             if let Some(earlier) = guests.files.iter().find(|g| g.path == path) {
