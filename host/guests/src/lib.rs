@@ -42,6 +42,43 @@ pub fn for_each_path(visitor: &mut impl PathVisitor) {
     visitor.visit::<RawGuest>(&RAW_PATH);
 }
 
+/// [`PathVisitor`] for work that can fail: the first error stops the walk.
+pub trait TryPathVisitor {
+    /// What a visit can fail with.
+    type Error;
+    /// Called once per path, in registration order, until one fails.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the visitor's work fails with.
+    fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), Self::Error>;
+}
+
+/// Calls `visitor` once for each registered path, in order, stopping at the first error.
+///
+/// # Errors
+///
+/// The first error a visit returns.
+pub fn try_for_each_path<V: TryPathVisitor>(visitor: &mut V) -> Result<(), V::Error> {
+    struct Stop<'a, V: TryPathVisitor> {
+        visitor: &'a mut V,
+        result: Result<(), V::Error>,
+    }
+    impl<V: TryPathVisitor> PathVisitor for Stop<'_, V> {
+        fn visit<G: Load>(&mut self, registration: &Registration) {
+            if self.result.is_ok() {
+                self.result = self.visitor.try_visit::<G>(registration);
+            }
+        }
+    }
+    let mut stop = Stop {
+        visitor,
+        result: Ok(()),
+    };
+    for_each_path(&mut stop);
+    stop.result
+}
+
 /// A registered path, with its loader: what callers that pick a path at run time hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Path {

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use boundary_guests::{PathVisitor, for_each_path, paths};
+use boundary_guests::{PathVisitor, TryPathVisitor, for_each_path, paths, try_for_each_path};
 use boundary_host::{
     Allocator, CallError, Called, Guest, Instance, Limits, Load, Registration, Runtime,
     SomeDataStruct, Traffic, VariantCall, WasmKind,
@@ -425,14 +425,13 @@ struct AddRows<'a> {
     executor: &'a tokio::runtime::Runtime,
     guests: &'a Guests,
     rows: Vec<Row>,
-    result: Result<(), BenchError>,
 }
 
-impl PathVisitor for AddRows<'_> {
-    fn visit<G: Load>(&mut self, registration: &Registration) {
-        if self.result.is_ok() {
-            self.result = self.add::<G>(registration);
-        }
+impl TryPathVisitor for AddRows<'_> {
+    type Error = BenchError;
+
+    fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
+        self.add::<G>(registration)
     }
 }
 
@@ -516,10 +515,8 @@ impl Harness {
                 },
                 caller: Box::new(Native),
             }],
-            result: Ok(()),
         };
-        for_each_path(&mut add);
-        add.result?;
+        try_for_each_path(&mut add)?;
         let rows = add.rows;
         drop(entered);
         Ok(Self { executor, rows })
@@ -763,14 +760,13 @@ struct AddInstRows<'a> {
     pooling: &'a Runtime,
     guests: &'a Guests,
     rows: Vec<InstRow>,
-    result: Result<(), BenchError>,
 }
 
-impl PathVisitor for AddInstRows<'_> {
-    fn visit<G: Load>(&mut self, registration: &Registration) {
-        if self.result.is_ok() {
-            self.result = self.add::<G>(registration);
-        }
+impl TryPathVisitor for AddInstRows<'_> {
+    type Error = BenchError;
+
+    fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
+        self.add::<G>(registration)
     }
 }
 
@@ -846,10 +842,8 @@ impl InstHarness {
             pooling: &pooling,
             guests,
             rows: Vec::new(),
-            result: Ok(()),
         };
-        for_each_path(&mut add);
-        add.result?;
+        try_for_each_path(&mut add)?;
         Ok(Self {
             executor: current_thread()?,
             rows: add.rows,
