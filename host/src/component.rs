@@ -148,7 +148,7 @@ impl Guest for ComponentGuest {
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| instantiate_error(e, &store))?;
+            .map_err(|e| guard::classify_instantiation(e, &store.data().guard))?;
         Ok(ComponentInstance {
             store,
             bindings,
@@ -175,7 +175,7 @@ impl ComponentGuest {
             .sync_pre
             .instance_pre()
             .instantiate(&mut store)
-            .map_err(|e| instantiate_error(e, &store))?;
+            .map_err(|e| guard::classify_instantiation(e, &store.data().guard))?;
         let lookup = |e: wasmtime::Error| CallError::Instantiate(wasmtime_one_line(&e));
         let bindings = sync::Transformer::new(&mut store, &instance).map_err(lookup)?;
         let transform = instance
@@ -202,14 +202,6 @@ impl ComponentGuest {
         // Caps what lifting a guest's values may allocate on the host.
         store.set_hostcall_fuel(self.runtime.limits().max_output_bytes as usize);
         store
-    }
-}
-
-/// An instantiation failure, classified; a plain trap there is the start-up code's.
-fn instantiate_error(error: wasmtime::Error, store: &Store<ComponentState>) -> CallError {
-    match guard::classify(error, &store.data().guard) {
-        CallError::Trap(message) => CallError::Instantiate(message),
-        other => other,
     }
 }
 

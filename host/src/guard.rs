@@ -136,3 +136,12 @@ pub(crate) fn classify(error: wasmtime::Error, guard: &Guard) -> CallError {
         _ => CallError::Trap(wasmtime_one_line(&error)),
     }
 }
+
+/// Turns an error from instantiating a guest into a [`CallError`]: a plain trap there is the
+/// guest's start-up code failing, so it is [`CallError::Instantiate`]; limits stay what they are.
+pub(crate) fn classify_instantiation(error: wasmtime::Error, guard: &Guard) -> CallError {
+    match classify(error, guard) {
+        CallError::Trap(message) => CallError::Instantiate(message),
+        other => other,
+    }
+}

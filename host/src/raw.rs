@@ -175,15 +175,11 @@ impl Guest for RawGuest {
         };
         let mut store = Store::new(self.runtime.engine(), state);
         guard::install(&mut store, guard);
-        let instance = match self.pre.instantiate_async(&mut store).await {
-            Ok(instance) => instance,
-            Err(e) => {
-                return Err(match guard::classify(e, &store.data().guard) {
-                    CallError::Trap(message) => CallError::Instantiate(message),
-                    other => other,
-                });
-            }
-        };
+        let instance = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| guard::classify_instantiation(e, &store.data().guard))?;
         // The exports' types were checked in `RawGuest::load`, so these lookups only fail if
         // wasmtime disagrees with that check; report it rather than panic.
         let lookup = |e: wasmtime::Error| CallError::Instantiate(wasmtime_one_line(&e));
