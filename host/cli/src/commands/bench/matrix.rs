@@ -431,12 +431,6 @@ impl TryPathVisitor for AddRows<'_> {
     type Error = BenchError;
 
     fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
-        self.add::<G>(registration)
-    }
-}
-
-impl AddRows<'_> {
-    fn add<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
         let path = registration.name;
         let guest = G::load(self.runtime, self.guests.bytes(registration)).map_err(|source| {
             BenchError::Load {
@@ -766,12 +760,6 @@ impl TryPathVisitor for AddInstRows<'_> {
     type Error = BenchError;
 
     fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
-        self.add::<G>(registration)
-    }
-}
-
-impl AddInstRows<'_> {
-    fn add<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
         let path = registration.name;
         let bytes = self.guests.bytes(registration);
         let what = self.guests.what(registration);
