@@ -1,10 +1,9 @@
 //! `boundary button-text`: the label for a to-do status, on every selected path.
 
-use boundary_host::{Guest as _, Instance as _, Runtime};
+use boundary_host::{Instance as _, Runtime};
 
-use crate::commands::run::traffic_line;
-use crate::commands::{LimitArgs, PathArgs, agreed, block_on};
-use crate::failure::{Failure, FailureContext as _};
+use crate::commands::{LimitArgs, PathArgs, agreed_on_every_guest, block_on};
+use crate::failure::Failure;
 
 /// Flags of `boundary button-text` (its help is on `Command::ButtonText` in `main.rs`).
 #[derive(Debug, clap::Args)]
@@ -30,18 +29,11 @@ pub fn execute(args: Args) -> Result<(), Failure> {
     let runtime = Runtime::new(args.limits.limits())?;
     let guests = args.paths.guests(&runtime)?;
     block_on(async {
-        let mut labels = Vec::new();
-        for guest in &guests {
-            let name = guest.name();
-            let what = format!("{name} path");
-            let mut instance = guest.instantiate().await.context_of(&what)?;
-            let called = instance.button_text(&args.status).await.context_of(&what)?;
-            if args.verbose {
-                eprintln!("{}", traffic_line(name, called.traffic));
-            }
-            labels.push((name, called.value));
-        }
-        println!("{}", agreed(labels)?);
+        let label = agreed_on_every_guest(&guests, args.verbose, async |instance| {
+            instance.button_text(&args.status).await
+        })
+        .await?;
+        println!("{label}");
         Ok(())
     })
 }

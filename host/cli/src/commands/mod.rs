@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use boundary_guests::Path;
-use boundary_host::{AnyGuest, Limits, Runtime, WasmKind, read_guest_file};
+use boundary_host::{
+    AnyGuest, AnyInstance, CallError, Called, Guest as _, Limits, Runtime, Traffic, WasmKind,
+    read_guest_file,
+};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 
 use crate::failure::{Failure, FailureContext as _};
@@ -175,12 +178,46 @@ fn load_default(runtime: &Runtime, path: &Path) -> Result<AnyGuest, Failure> {
         .context_of(format!("embedded {}", path.registration.file_name))
 }
 
+/// Makes `call` once on a fresh instance of each guest and returns the one output they all
+/// gave: what `run` and `button-text` do on every selected path. With `verbose`, each path's
+/// traffic goes to stderr.
+///
+/// # Errors
+///
+/// The first call's failure, with its path named; [`Failure::Guest`] when two paths disagree;
+/// [`Failure::Input`] when no path was selected.
+pub async fn agreed_on_every_guest<T: PartialEq + std::fmt::Debug>(
+    guests: &[AnyGuest],
+    verbose: bool,
+    mut call: impl AsyncFnMut(&mut AnyInstance) -> Result<Called<T>, CallError>,
+) -> Result<T, Failure> {
+    let mut outputs = Vec::new();
+    for guest in guests {
+        let name = guest.name();
+        let what = format!("{name} path");
+        let mut instance = guest.instantiate().await.context_of(&what)?;
+        let called = call(&mut instance).await.context_of(&what)?;
+        if verbose {
+            let Traffic {
+                guest_calls,
+                bytes_in,
+                bytes_out,
+            } = called.traffic;
+            eprintln!(
+                "{name}: {guest_calls} guest calls, {bytes_in} bytes in, {bytes_out} bytes out"
+            );
+        }
+        outputs.push((name, called.value));
+    }
+    agreed(outputs)
+}
+
 /// The one value every path gave, or a guest failure naming two that disagree.
 ///
 /// # Errors
 ///
 /// [`Failure::Guest`] when two paths disagree, [`Failure::Input`] when there is no output.
-pub fn agreed<T: PartialEq + std::fmt::Debug>(outputs: Vec<(&str, T)>) -> Result<T, Failure> {
+fn agreed<T: PartialEq + std::fmt::Debug>(outputs: Vec<(&str, T)>) -> Result<T, Failure> {
     let mut outputs = outputs.into_iter();
     let (first_path, first) = outputs
         .next()

@@ -4,10 +4,10 @@ use std::io::{self, IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use boundary_host::{Guest as _, Instance as _, Runtime, SomeDataStruct, Traffic};
+use boundary_host::{Instance as _, Runtime, SomeDataStruct};
 
-use crate::commands::{LimitArgs, PathArgs, agreed, block_on};
-use crate::failure::{Failure, FailureContext as _};
+use crate::commands::{LimitArgs, PathArgs, agreed_on_every_guest, block_on};
+use crate::failure::Failure;
 
 /// Flags of `boundary run` (its help is on `Command::Run` in `main.rs`).
 #[derive(Debug, clap::Args)]
@@ -35,34 +35,16 @@ pub fn execute(args: Args) -> Result<(), Failure> {
     let guests = args.paths.guests(&runtime)?;
     let record = read_input(args.input.as_deref(), runtime.limits().max_input_bytes)?;
     block_on(async {
-        let mut outputs = Vec::new();
-        for guest in &guests {
-            let name = guest.name();
-            let what = format!("{name} path");
-            let mut instance = guest.instantiate().await.context_of(&what)?;
-            let called = instance.transform(&record).await.context_of(&what)?;
-            if args.verbose {
-                eprintln!("{}", traffic_line(name, called.traffic));
-            }
-            outputs.push((name, called.value));
-        }
-        let output = agreed(outputs)?;
+        let output = agreed_on_every_guest(&guests, args.verbose, async |instance| {
+            instance.transform(&record).await
+        })
+        .await?;
         let json = serde_json::to_string(&output)
             .context("cannot print the output")
             .map_err(Failure::Guest)?;
         println!("{json}");
         Ok(())
     })
-}
-
-/// What `--verbose` prints for one path's call.
-pub(crate) fn traffic_line(path: &str, traffic: Traffic) -> String {
-    let Traffic {
-        guest_calls,
-        bytes_in,
-        bytes_out,
-    } = traffic;
-    format!("{path}: {guest_calls} guest calls, {bytes_in} bytes in, {bytes_out} bytes out")
 }
 
 /// Where the record comes from.
