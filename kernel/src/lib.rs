@@ -9,7 +9,10 @@
 //! and the host convert their generated types to and from it with exhaustive destructuring, so a
 //! field added to the WIT and not here is a compile error on both sides.
 
+#[cfg(feature = "proptest")]
+pub mod strategies;
 pub mod wire;
+pub mod workloads;
 
 use serde::{Deserialize, Serialize};
 
