@@ -24,13 +24,28 @@ function numbered(n: number): string[] {
 
 export interface Row {
   label: string;
-  /** Median microseconds per call. */
+  /** Median microseconds per call, through jco's bindings over the component. */
   componentUs: number;
+  /** Through the hand-written TypeScript ptr/len module. */
   rawUs: number;
+  /** Through wasm-bindgen's glue (serde-wasm-bindgen in the guest). */
+  bindgenUs: number;
   /** Calls per timed batch (cheap calls are batched to get past the timer's resolution). */
   batch: number;
+  /** All three paths returned the record the contract specifies. */
   equal: boolean;
 }
+
+/** The three paths, in column order: key, label, CSS class of its bars. */
+const PATHS = [
+  { key: 'component', label: 'component (jco)' },
+  { key: 'bindgen', label: 'wasm-bindgen' },
+  { key: 'raw', label: 'ptr/len (TS)' },
+] as const;
+type PathKey = (typeof PATHS)[number]['key'];
+
+const usOf = (r: Row, key: PathKey): number =>
+  key === 'component' ? r.componentUs : key === 'raw' ? r.rawUs : r.bindgenUs;
 
 /**
  * Median time of one call: calls are batched until a batch takes 10 ms (performance.now() is
@@ -57,9 +72,9 @@ function perCall(f: () => void): { us: number; batch: number } {
 
 const nextFrame = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** The same transform through both browser paths, timed, with what each path downloads. */
+/** The same transform through the three browser paths, timed, with what each path downloads. */
 export function Comparison() {
-  const { component, raw, shipped } = useGuests();
+  const { component, raw, bindgen, shipped } = useGuests();
   const [rows, setRows] = useState<Row[]>([]);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -72,17 +87,17 @@ export function Comparison() {
       for (const c of CASES) {
         await nextFrame(); // let the table show the rows so far
         const input = c.make();
-        const a = component.transform(input);
-        const b = raw.transform(input);
-        const equal =
-          sameRecord(a, b) && sameRecord(a, { name: input.name, names: [...input.names, NEW_NAME] });
+        const want = { name: input.name, names: [...input.names, NEW_NAME] };
+        const equal = [component, raw, bindgen].every((path) => sameRecord(path.transform(input), want));
         const timedComponent = perCall(() => component.transform(input));
+        const timedBindgen = perCall(() => bindgen.transform(input));
         const timedRaw = perCall(() => raw.transform(input));
         const row: Row = {
           label: c.label,
           componentUs: timedComponent.us,
           rawUs: timedRaw.us,
-          batch: Math.min(timedComponent.batch, timedRaw.batch),
+          bindgenUs: timedBindgen.us,
+          batch: Math.min(timedComponent.batch, timedRaw.batch, timedBindgen.batch),
           equal,
         };
         setRows((rows) => [...rows, row]);
@@ -97,11 +112,13 @@ export function Comparison() {
   const done = !running && rows.length === CASES.length;
   return (
     <section data-testid="comparison" data-done={String(done)}>
-      <h2>Component vs hand-written ptr/len, in this browser</h2>
+      <h2>Component vs wasm-bindgen vs hand-written ptr/len, in this browser</h2>
       <p className="note">
-        (a) the component through jco's generated bindings; (b) the core module through{' '}
-        <code>WebAssembly.instantiate</code>, <code>ns_malloc</code>, a copy into memory,{' '}
-        <code>entry_point</code>, a postcard decode of the result and <code>ns_free</code>.
+        (a) the component through jco's generated bindings; (b) <code>guest/bindgen</code> through the glue
+        wasm-bindgen-cli generates, the record passed as a plain object and converted in the guest by
+        serde-wasm-bindgen; (c) the core module through <code>WebAssembly.instantiate</code>,{' '}
+        <code>ns_malloc</code>, a copy into memory, <code>entry_point</code>, a postcard decode of the result and{' '}
+        <code>ns_free</code>. All three run the same kernel on the same input.
       </p>
       <button type="button" onClick={() => void run()} disabled={running} data-testid="comparison-run">
         {running ? 'Running…' : 'Run comparison'}
@@ -117,9 +134,11 @@ export function Comparison() {
             <thead>
               <tr>
                 <th>input</th>
-                <th>component (jco)</th>
-                <th>ptr/len (TS)</th>
-                <th>ptr/len ÷ component</th>
+                {PATHS.map((p) => (
+                  <th key={p.key}>{p.label}</th>
+                ))}
+                <th>component ÷ wasm-bindgen</th>
+                <th>component ÷ ptr/len</th>
                 <th>results</th>
               </tr>
             </thead>
@@ -131,13 +150,18 @@ export function Comparison() {
                   data-case={r.label}
                   data-component-us={r.componentUs}
                   data-raw-us={r.rawUs}
+                  data-bindgen-us={r.bindgenUs}
                   data-equal={String(r.equal)}
                 >
                   <td>{r.label}</td>
-                  <td className="num">{formatUs(r.componentUs)}</td>
-                  <td className="num">{formatUs(r.rawUs)}</td>
-                  <td className="num">{(r.rawUs / r.componentUs).toFixed(2)}×</td>
-                  <td className={r.equal ? 'ok' : 'error'}>{r.equal ? '✓ equal' : '✗ differ'}</td>
+                  {PATHS.map((p) => (
+                    <td key={p.key} className="num">
+                      {formatUs(usOf(r, p.key))}
+                    </td>
+                  ))}
+                  <td className="num">{(r.componentUs / r.bindgenUs).toFixed(2)}×</td>
+                  <td className="num">{(r.componentUs / r.rawUs).toFixed(2)}×</td>
+                  <td className={r.equal ? 'ok' : 'error'}>{r.equal ? '✓ all three equal' : '✗ differ'}</td>
                 </tr>
               ))}
             </tbody>
@@ -156,12 +180,7 @@ export function Comparison() {
           </tr>
         </thead>
         <tbody>
-          {(
-            [
-              ['component (jco)', 'component', shipped.component],
-              ['ptr/len (TS)', 'raw', shipped.raw],
-            ] as [string, string, Shipped][]
-          ).map(([label, key, s]) => (
+          {PATHS.map((p): [string, string, Shipped] => [p.label, p.key, shipped[p.key]]).map(([label, key, s]) => (
             <tr key={key} data-testid={`shipped-${key}`} data-glue={s.glueJs} data-wasm={s.wasm}>
               <td>{label}</td>
               <td className="num">{formatBytes(s.glueJs)}</td>
@@ -190,16 +209,17 @@ function formatBytes(bytes: number | undefined): string {
   return bytes < 10_240 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** Per-call time of both paths as horizontal bars on a log scale. */
+/** Per-call time of the three paths as horizontal bars on a log scale, with a legend. */
 function Chart({ rows }: { rows: Row[] }) {
-  const values = rows.flatMap((r) => [r.componentUs, r.rawUs]).filter((v) => v > 0);
+  const values = rows.flatMap((r) => PATHS.map((p) => usOf(r, p.key))).filter((v) => v > 0);
   const lo = Math.floor(Math.log10(Math.min(...values)));
   const hi = Math.ceil(Math.log10(Math.max(...values)));
   const left = 120;
   const width = 520;
   const bar = 12;
-  const rowHeight = 2 * bar + 14;
-  const height = rows.length * rowHeight + 24;
+  const rowHeight = PATHS.length * bar + 14;
+  const legend = 22;
+  const height = legend + rows.length * rowHeight + 24;
   const x = (us: number) => left + ((Math.log10(us) - lo) / Math.max(1, hi - lo)) * width;
   const decades = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
   return (
@@ -210,27 +230,32 @@ function Chart({ rows }: { rows: Row[] }) {
       aria-label="Per-call time, log scale"
       data-testid="comparison-chart"
     >
+      <g data-testid="comparison-legend">
+        {PATHS.map((p, i) => (
+          <g key={p.key} transform={`translate(${left + i * 170}, 4)`}>
+            <rect width={bar} height={bar - 2} className={p.key} />
+            <text x={bar + 6} y={bar - 3} className="label">
+              {p.label}
+            </text>
+          </g>
+        ))}
+      </g>
       {decades.map((d) => (
         <g key={d}>
-          <line x1={x(10 ** d)} x2={x(10 ** d)} y1={0} y2={height - 18} className="grid" />
+          <line x1={x(10 ** d)} x2={x(10 ** d)} y1={legend} y2={height - 18} className="grid" />
           <text x={x(10 ** d)} y={height - 4} textAnchor="middle" className="axis">
             {formatUs(10 ** d)}
           </text>
         </g>
       ))}
       {rows.map((r, i) => {
-        const y = i * rowHeight + 4;
+        const y = legend + i * rowHeight + 4;
         return (
           <g key={r.label}>
-            <text x={left - 8} y={y + bar + 4} textAnchor="end" className="label">
+            <text x={left - 8} y={y + (PATHS.length * bar) / 2 + 4} textAnchor="end" className="label">
               {r.label}
             </text>
-            {(
-              [
-                [r.componentUs, 'component', 0],
-                [r.rawUs, 'raw', bar],
-              ] as const
-            ).map(([us, kind, dy]) => (
+            {PATHS.map((p, j) => [usOf(r, p.key), p.key, j * bar] as const).map(([us, kind, dy]) => (
               <g key={kind}>
                 <rect x={left} y={y + dy} width={Math.max(1, x(us) - left)} height={bar - 2} className={kind} />
                 <text x={x(us) + 4} y={y + dy + bar - 3} className="value">

@@ -8,6 +8,8 @@ interface Run {
   input: SomeDataStruct;
   browser: SomeDataStruct;
   browserUs: number;
+  /** The same input through the page's two other paths: wasm-bindgen and the TypeScript ptr/len module. */
+  peersAgree: boolean;
   server: { component: ServerTransform; raw: ServerTransform } | { error: string };
 }
 
@@ -15,9 +17,12 @@ export function sameRecord(a: SomeDataStruct, b: SomeDataStruct): boolean {
   return a.name === b.name && a.names.length === b.names.length && a.names.every((n, i) => n === b.names[i]);
 }
 
-/** Edit a record, transform it with the component in the page, and with both guests on the server. */
+/**
+ * Edit a record, transform it with the component in the page (checked against the page's
+ * wasm-bindgen and ptr/len paths), and with both guests on the server.
+ */
 export function TransformPanel() {
-  const { component } = useGuests();
+  const { component, bindgen, raw } = useGuests();
   const [name, setName] = useState('name3');
   const [names, setNames] = useState('name1\nname2');
   const [run, setRun] = useState<Run | null>(null);
@@ -30,6 +35,7 @@ export function TransformPanel() {
       const start = performance.now();
       const browser = component.transform(input);
       const browserUs = (performance.now() - start) * 1000;
+      const peersAgree = sameRecord(browser, bindgen.transform(input)) && sameRecord(browser, raw.transform(input));
       setError(null);
       let server: Run['server'];
       try {
@@ -38,7 +44,7 @@ export function TransformPanel() {
       } catch (e) {
         server = { error: e instanceof Error ? e.message : String(e) };
       }
-      setRun({ input, browser, browserUs, server });
+      setRun({ input, browser, browserUs, peersAgree, server });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -82,6 +88,11 @@ export function TransformPanel() {
             <figcaption>In this browser (jco), {run.browserUs.toFixed(0)} µs</figcaption>
             <pre data-testid="transform-output">{JSON.stringify(run.browser)}</pre>
           </figure>
+          <p className={run.peersAgree ? 'ok' : 'error'} data-testid="transform-peers" data-agree={String(run.peersAgree)}>
+            {run.peersAgree
+              ? '✓ wasm-bindgen and ptr/len give the same record in this page'
+              : '✗ wasm-bindgen or ptr/len gives a different record in this page'}
+          </p>
           {'error' in run.server ? (
             <p className="error" role="alert">
               The server did not answer: {run.server.error}

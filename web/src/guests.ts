@@ -1,7 +1,8 @@
-/** Loads both browser paths once for the whole app. */
+/** Loads the three browser paths once for the whole app. */
 
 import { createContext, useContext } from 'react';
 
+import type { BindgenGuest } from './bindgen';
 import type { ComponentGuest } from './component';
 import type { RawGuest } from './raw/guest';
 import { shippedBytes } from './wasm';
@@ -14,8 +15,10 @@ export interface Shipped {
 export interface Guests {
   component: ComponentGuest;
   raw: RawGuest;
+  /** The wasm-bindgen peer (guest/bindgen): for the comparison only. */
+  bindgen: BindgenGuest;
   /** What each path cost to download, measured by the browser. */
-  shipped: { component: Shipped; raw: Shipped };
+  shipped: { component: Shipped; raw: Shipped; bindgen: Shipped };
 }
 
 function sum(values: (number | undefined)[]): number | undefined {
@@ -24,16 +27,22 @@ function sum(values: (number | undefined)[]): number | undefined {
 
 async function load(): Promise<Guests> {
   // Each path is a chunk of its own, so its glue can be weighed.
-  const [componentPath, rawPath] = await Promise.all([
+  const [componentPath, rawPath, bindgenPath] = await Promise.all([
     import('./paths/componentPath'),
     import('./paths/rawPath'),
+    import('./paths/bindgenPath'),
   ]);
-  const [component, raw] = await Promise.all([componentPath.load(), rawPath.load()]);
+  const [component, raw, bindgen] = await Promise.all([componentPath.load(), rawPath.load(), bindgenPath.load()]);
   const weigh = (path: { glueUrl: string; wasmUrls: string[] }): Shipped => ({
     glueJs: shippedBytes(path.glueUrl),
     wasm: sum(path.wasmUrls.map(shippedBytes)),
   });
-  return { component, raw, shipped: { component: weigh(componentPath), raw: weigh(rawPath) } };
+  return {
+    component,
+    raw,
+    bindgen,
+    shipped: { component: weigh(componentPath), raw: weigh(rawPath), bindgen: weigh(bindgenPath) },
+  };
 }
 
 let loading: Promise<Guests> | undefined;

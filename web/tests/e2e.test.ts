@@ -132,8 +132,9 @@ describe('the page', () => {
   });
 
   test('fetches each wasm file once, as application/wasm', async () => {
-    assert.equal(wasmResponses.length, 2, JSON.stringify(wasmResponses));
-    assert.equal(new Set(wasmResponses.map((r) => r.url)).size, 2, 'two different files, once each');
+    // jco's core module, the hand-written core module, and wasm-bindgen's module.
+    assert.equal(wasmResponses.length, 3, JSON.stringify(wasmResponses));
+    assert.equal(new Set(wasmResponses.map((r) => r.url)).size, 3, 'three different files, once each');
     for (const r of wasmResponses) {
       assert.equal(r.status, 200, r.url);
       assert.equal(r.type, 'application/wasm', r.url);
@@ -191,9 +192,11 @@ describe('the page', () => {
       assert.deepEqual(server, browser, path);
     }
     assert.equal(await page.getByTestId('transform-agree').getAttribute('data-agree'), 'true');
+    // In the page, on this non-ASCII input: jco, wasm-bindgen and the TypeScript ptr/len module agree.
+    assert.equal(await page.getByTestId('transform-peers').getAttribute('data-agree'), 'true');
   });
 
-  test('the comparison panel shows equal results for both paths', async () => {
+  test('the comparison panel shows equal results for the three paths', async () => {
     await page.getByTestId('comparison-run').click();
     await page.locator('[data-testid=comparison][data-done=true]').waitFor({ timeout: 180_000 });
     const rows = await page.getByTestId('comparison-row').evaluateAll((rows) =>
@@ -201,6 +204,7 @@ describe('the page', () => {
         case: r.getAttribute('data-case'),
         componentUs: Number(r.getAttribute('data-component-us')),
         rawUs: Number(r.getAttribute('data-raw-us')),
+        bindgenUs: Number(r.getAttribute('data-bindgen-us')),
         equal: r.getAttribute('data-equal') === 'true',
       })),
     );
@@ -209,10 +213,14 @@ describe('the page', () => {
       ['seed example', '1,000 names', '100,000 names', '1 MiB name'],
     );
     for (const r of rows) {
-      assert.ok(r.equal, `${r.case}: both paths return the same record`);
-      assert.ok(r.componentUs > 0 && r.rawUs > 0, `${r.case}: timed`);
+      assert.ok(r.equal, `${r.case}: the three paths return the same record`);
+      assert.ok(r.componentUs > 0 && r.rawUs > 0 && r.bindgenUs > 0, `${r.case}: timed`);
     }
     await page.getByTestId('comparison-chart').waitFor();
+    assert.deepEqual(
+      await page.getByTestId('comparison-legend').locator('text').allTextContents(),
+      ['component (jco)', 'wasm-bindgen', 'ptr/len (TS)'],
+    );
 
     const shipped = await page.locator('[data-testid^=shipped-]').evaluateAll((rows) =>
       rows.map((r) => ({
@@ -226,6 +234,7 @@ describe('the page', () => {
     for (const [path, file] of [
       ['component', /component\.core-[\w-]+\.wasm$/],
       ['raw', /transformer\.core-[\w-]+\.wasm$/],
+      ['bindgen', /bindgen_bg-[\w-]+\.wasm$/],
     ] as const) {
       const url = wasmResponses.find((r) => file.test(r.url))?.url;
       assert.ok(url !== undefined, `${path}: its wasm was fetched`);
@@ -245,6 +254,7 @@ describe('the page', () => {
       rows.map((r) => ({
         input: r.case,
         'component (jco) µs': Number(r.componentUs.toFixed(2)),
+        'wasm-bindgen µs': Number(r.bindgenUs.toFixed(2)),
         'ptr/len (TS) µs': Number(r.rawUs.toFixed(2)),
         equal: r.equal,
       })),

@@ -1,7 +1,8 @@
 /**
- * The browser's two paths, run in Node on the cases of the Rust differential tests
- * (host/tests/all/differential.rs): jco's bindings over the component, and the hand-written
- * TypeScript ptr/len module over the core module. Both must give the record the contract
+ * The browser's three paths, run in Node on the cases of the Rust differential tests
+ * (host/tests/all/differential.rs) and on the golden records of kernel/golden/wire.json: jco's
+ * bindings over the component, wasm-bindgen's glue over guest/bindgen, and the hand-written
+ * TypeScript ptr/len module over the core module. All must give the record the contract
  * specifies, and the same record as each other.
  */
 
@@ -11,6 +12,7 @@ import { before, describe, test } from 'node:test';
 
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 
+import { type BindgenGuest, instantiateBindgen } from '../src/bindgen';
 import { instantiateComponent, type ComponentGuest, type SomeDataStruct } from '../src/component';
 import { LABELS, NEW_NAME } from '../src/contract';
 import { AbiError, GuestError, RawGuest } from '../src/raw/guest';
@@ -30,10 +32,12 @@ async function compile(relative: string): Promise<WebAssembly.Module> {
 
 let component: ComponentGuest;
 let raw: RawGuest;
+let bindgen: BindgenGuest;
 
 before(async () => {
   component = await instantiateComponent(async (path) => compile(`src/generated/${path}`));
   raw = await RawGuest.instantiate(await compile('wasm/transformer.core.wasm'));
+  bindgen = instantiateBindgen(await compile('src/generated-bindgen/bindgen_bg.wasm'));
 });
 
 /** What the WIT contract says `transform` returns. */
@@ -62,11 +66,69 @@ describe('transform', () => {
       const want = expected(input);
       const viaComponent = component.transform(input);
       const viaRaw = raw.transform(input);
+      const viaBindgen = bindgen.transform(input);
       assert.deepEqual(viaComponent, want, 'jco component');
       assert.deepEqual(viaRaw, want, 'TypeScript ptr/len');
-      assert.deepEqual(viaRaw, viaComponent, 'the two paths agree');
+      assert.deepEqual(viaBindgen, want, 'wasm-bindgen');
+      assert.deepEqual(viaRaw, viaComponent, 'ptr/len and component agree');
+      assert.deepEqual(viaBindgen, viaComponent, 'wasm-bindgen and component agree');
     });
   }
+
+  for (const v of recordVectors) {
+    test(`golden record: ${v.name}`, () => {
+      const want = expected(v.value);
+      assert.deepEqual(component.transform(v.value), want, 'jco component');
+      assert.deepEqual(raw.transform(v.value), want, 'TypeScript ptr/len');
+      assert.deepEqual(bindgen.transform(v.value), want, 'wasm-bindgen');
+    });
+  }
+
+  test('wasm-bindgen: the input object is not changed, the output is a new plain object', () => {
+    const input = { name: 'n', names: ['a'] };
+    const out = bindgen.transform(input);
+    assert.deepEqual(input, { name: 'n', names: ['a'] });
+    assert.notEqual(out, input);
+    assert.ok(Array.isArray(out.names));
+    assert.deepEqual(Object.keys(out), ['name', 'names']);
+  });
+
+  test('wasm-bindgen: what is not a record is thrown as an Error, and the instance still works', () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['a number for name', { name: 1, names: [] }, /string/],
+      ['a missing names', { name: 'x' }, /names/],
+      // serde-wasm-bindgen indexes the string as if it were an array: JS's own TypeError.
+      ['a string in place of the list', { name: 'x', names: 'abc' }, /Reflect\.get called on non-object/],
+      ['a number in the list', { name: 'x', names: ['a', 2] }, /string/],
+      ['null', null, /expected struct SomeDataStruct/],
+    ];
+    for (const [label, input, message] of bad) {
+      assert.throws(
+        () => bindgen.transform(input as SomeDataStruct),
+        (e: unknown) => e instanceof Error && message.test(e.message),
+        label,
+      );
+    }
+    assert.deepEqual(bindgen.transform(example), expected(example));
+  });
+
+  test('a field the record does not have is ignored by every path', () => {
+    // serde-wasm-bindgen reads the fields it knows by name, so the kernel's deny_unknown_fields
+    // never sees the extra one; jco's glue and the ptr/len encoder also read only name and names.
+    const input = { name: 'x', names: [], extra: true } as SomeDataStruct;
+    const want = { name: 'x', names: [NEW_NAME] };
+    assert.deepEqual(bindgen.transform(input), want, 'wasm-bindgen');
+    assert.deepEqual(component.transform(input), want, 'jco component');
+    assert.deepEqual(raw.transform(input), want, 'TypeScript ptr/len');
+  });
+
+  test('wasm-bindgen: calls are reused without leaking', () => {
+    const input = { name: 'é'.repeat(64 * 1024), names: ['a', 'b'] };
+    bindgen.transform(input);
+    const size = bindgen.memory.buffer.byteLength;
+    for (let i = 0; i < 200; i++) assert.deepEqual(bindgen.transform(input), expected(input));
+    assert.equal(bindgen.memory.buffer.byteLength, size, 'guest memory did not grow');
+  });
 
   test('instances are reused across calls without leaking', () => {
     const input = { name: 'é'.repeat(64 * 1024), names: ['a', 'b'] };
@@ -97,6 +159,16 @@ describe('button-text', () => {
     test(JSON.stringify(status), () => {
       assert.equal(component.buttonText(status), label, 'jco component');
       assert.equal(raw.buttonText(status), label, 'TypeScript ptr/len');
+      assert.equal(bindgen.buttonText(status), label, 'wasm-bindgen (rust_generate_button_text)');
+    });
+  }
+
+  for (const v of strings) {
+    test(`golden string: ${v.name}`, () => {
+      const label = component.buttonText(v.value);
+      assert.ok(Object.values(LABELS).includes(label), label);
+      assert.equal(raw.buttonText(v.value), label, 'TypeScript ptr/len');
+      assert.equal(bindgen.buttonText(v.value), label, 'wasm-bindgen');
     });
   }
 });

@@ -14,9 +14,11 @@
 //! once below (`typescript_custom_section`) and the web's tests check that it is the same as the
 //! one jco generates from the WIT (they assign one to the other).
 //!
-//! Errors: an input that is not a record (a missing or mistyped field, an unknown field, since the
-//! kernel's record denies them) is thrown to JavaScript as an `Error` whose message is
-//! serde-wasm-bindgen's; nothing panics.
+//! Errors: an input that is not a record (not an object, a missing or mistyped field) is thrown to
+//! JavaScript as an `Error` whose message is serde-wasm-bindgen's; nothing panics. A field the
+//! record does not have is ignored, not refused: serde-wasm-bindgen reads the fields it knows by
+//! name, so the kernel's `deny_unknown_fields` never sees the others (jco's glue and the ptr/len
+//! encoder also read `name` and `names` only).
 
 use boundary_kernel::SomeDataStruct;
 use wasm_bindgen::prelude::*;
@@ -42,8 +44,8 @@ pub fn rust_generate_button_text(status: &str) -> String {
 ///
 /// # Errors
 ///
-/// A `JsError` (thrown in JavaScript) when `input` is not a `SomeDataStruct`: not an object, a
-/// field missing or of the wrong type, or a field the record does not have.
+/// A `JsError` (thrown in JavaScript) when `input` is not a `SomeDataStruct`: not an object, or a
+/// field missing or of the wrong type. Fields the record does not have are ignored.
 #[wasm_bindgen(unchecked_return_type = "SomeDataStruct")]
 pub fn transform(
     #[wasm_bindgen(unchecked_param_type = "SomeDataStruct")] input: JsValue,
