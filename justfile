@@ -30,6 +30,11 @@ setup-web:
 setup-browser:
     {{node}} web/scripts/browser.mjs --install
 
+# wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock (the browser's third path): cargo install, ~20 min, only when missing.
+[group('setup')]
+setup-bindgen:
+    {{node}} web/scripts/bindgen.mjs --install
+
 # Build the guests (embedded by host/guests' build script), the `boundary` binary, and the web app.
 [group('build')]
 build-all: build web
@@ -39,9 +44,9 @@ build-all: build web
 build: setup
     {{cargo}} build -p {{cli}}
 
-# Write the embedded guests to web/wasm/, transpile with jco, and build web/dist.
+# Write the embedded guests to web/wasm/, transpile with jco, build the wasm-bindgen guest, and build web/dist.
 [group('build')]
-web: setup setup-web
+web: setup setup-web setup-bindgen
     {{boundary}} inspect --write-guests web/wasm
     {{npm}} --prefix web run build
 

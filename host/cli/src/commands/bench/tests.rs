@@ -212,6 +212,7 @@ fn the_web_section_is_replaced_in_place() {
             case: "100,000 names".into(),
             component_us: 3.0,
             raw_us: 2.0,
+            bindgen_us: Some(1.2),
             equal: true,
         }],
         shipped_bytes: vec![],
@@ -220,8 +221,32 @@ fn the_web_section_is_replaced_in_place() {
     let merged = replace_web_section(&report, &web);
     assert!(merged.starts_with("# r\n\n"));
     assert!(merged.contains("1.50×, met"));
+    assert!(merged.contains("W2 **2.50×, missed**"), "{merged}");
     assert!(merged.ends_with("tail\n"));
     assert_eq!(merged.matches(WEB_START).count(), 1);
+}
+
+#[test]
+fn browser_figures_with_and_without_the_wasm_bindgen_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("comparison.json");
+    // As web/tests/e2e.test.ts writes it; `bindgenUs` absent in figures from before that path.
+    std::fs::write(
+        &path,
+        r#"{"browser": "b", "unit": "µs", "cases": [
+            {"case": "seed example", "componentUs": 3, "rawUs": 2, "bindgenUs": 2, "equal": true},
+            {"case": "100,000 names", "componentUs": 10, "rawUs": 8, "equal": true}],
+          "shippedBytes": [{"path": "bindgen", "glueJs": 100, "wasm": 1000}]}"#,
+    )
+    .unwrap();
+    let web = read_web_results(&path).unwrap();
+    assert_eq!(web.cases[0].bindgen_us, Some(2.0));
+    assert_eq!(web.cases[1].bindgen_us, None);
+    let section = web_section(Some(&web));
+    assert!(section.contains("| seed example | 3.0 µs | 2.0 µs | 2.0 µs | 1.50× | 1.50× |"), "{section}");
+    assert!(section.contains("| 100,000 names | 10.0 µs | – | 8.0 µs | – | 1.25× |"), "{section}");
+    assert!(section.contains("jco within 2× of wasm-bindgen (jco's time ÷ wasm-bindgen's): W0 **1.50×, met**."), "{section}");
+    assert!(section.contains("| bindgen | 100 B | 1000 B | 1100 B |"), "{section}");
 }
 
 #[test]
