@@ -75,7 +75,9 @@ impl Load for ComponentGuest {
     /// [`LoadError::Invalid`] when wasmtime rejects it.
     fn load(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
         inspect::expect_kind(bytes, WasmKind::Component)?;
-        let component = Component::new(runtime.engine(), bytes).map_err(LoadError::invalid)?;
+        let component = runtime
+            .compile_component(bytes)
+            .map_err(LoadError::invalid)?;
         check_world(runtime, &component)?;
 
         let mut linker = Linker::new(runtime.engine());

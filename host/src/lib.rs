@@ -28,6 +28,7 @@
 //! problems with the guest file itself are [`LoadError`]s.
 
 mod bindings;
+pub mod cache;
 pub mod component;
 pub mod error;
 mod guard;
@@ -40,6 +41,7 @@ mod runtime;
 pub use boundary_kernel::{
     SomeDataStruct, button_text as native_button_text, transform as native_transform,
 };
+pub use cache::{CacheStats, CacheWriteError, CompiledCache};
 pub use component::{ComponentGuest, ComponentInstance, SyncComponentInstance};
 pub use error::{CallError, Limit, LoadError, read_guest_file};
 pub use inspect::WasmKind;
@@ -127,6 +129,7 @@ pub struct Traffic {
 pub struct Runtime {
     engine: Engine,
     limits: Limits,
+    cache: Option<cache::SharedCache>,
 }
 
 impl Runtime {
@@ -144,7 +147,13 @@ impl Runtime {
             .max_wasm_stack(limits.max_wasm_stack)
             // Async calls run wasm on a fiber, whose stack must hold the wasm stack and the host
             // frames around it: keep wasmtime's default margin (2 MiB fiber for 512 KiB of wasm).
-            .async_stack_size(limits.max_wasm_stack.saturating_add(ASYNC_STACK_MARGIN));
+            .async_stack_size(limits.max_wasm_stack.saturating_add(ASYNC_STACK_MARGIN))
+            // Concurrent (component-model-async) execution is not used: every call here is one
+            // call at a time per store. Off, a store sets up no concurrency state. (This build
+            // does not enable wasmtime's `component-model-async` feature, so it is off by
+            // default too; saying so keeps it off if a dependency ever turns the feature on.
+            // bench/tuning.md has the measurement.)
+            .concurrency_support(false);
         if limits.allocator == Allocator::Pooling {
             let mut pooling = PoolingAllocationConfig::default();
             pooling
@@ -157,7 +166,43 @@ impl Runtime {
         }
         let engine = Engine::new(&config).map_err(LoadError::engine)?;
         runtime::start_epoch_ticker(&engine).map_err(|e| LoadError::Engine(e.into()))?;
-        Ok(Self { engine, limits })
+        Ok(Self {
+            engine,
+            limits,
+            cache: None,
+        })
+    }
+
+    /// This runtime with compiled guests cached on disk: a guest whose bytes were compiled
+    /// before, by a compatible engine, is loaded from `cache` instead of compiled again.
+    #[must_use]
+    pub fn with_cache(mut self, cache: CompiledCache) -> Self {
+        self.cache = Some(std::sync::Arc::new(cache));
+        self
+    }
+
+    /// The compiled-guest cache, if this runtime has one.
+    pub fn cache(&self) -> Option<&CompiledCache> {
+        self.cache.as_deref()
+    }
+
+    /// Compiles a component, through the cache when there is one.
+    pub(crate) fn compile_component(
+        &self,
+        bytes: &[u8],
+    ) -> wasmtime::Result<wasmtime::component::Component> {
+        match &self.cache {
+            Some(cache) => cache.component(&self.engine, bytes),
+            None => wasmtime::component::Component::new(&self.engine, bytes),
+        }
+    }
+
+    /// Compiles a core module, through the cache when there is one.
+    pub(crate) fn compile_module(&self, bytes: &[u8]) -> wasmtime::Result<wasmtime::Module> {
+        match &self.cache {
+            Some(cache) => cache.module(&self.engine, bytes),
+            None => wasmtime::Module::new(&self.engine, bytes),
+        }
     }
 
     /// The engine guests are compiled for.

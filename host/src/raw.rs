@@ -75,7 +75,7 @@ impl Load for RawGuest {
     /// [`LoadError::Invalid`] when wasmtime rejects it.
     fn load(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
         inspect::expect_kind(bytes, WasmKind::CoreModule)?;
-        let module = Module::new(runtime.engine(), bytes).map_err(LoadError::invalid)?;
+        let module = runtime.compile_module(bytes).map_err(LoadError::invalid)?;
         if let Some(import) = module.imports().find(|i| i.module() != WASI_P1) {
             return Err(LoadError::UnsupportedImport {
                 name: format!("{}::{}", import.module(), import.name()),

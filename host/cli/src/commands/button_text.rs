@@ -26,7 +26,7 @@ pub struct Args {
 /// [`Failure::Input`] for a guest file that cannot be loaded or a status over
 /// `--max-input-bytes`, and [`Failure::Guest`] when a guest fails or the paths disagree.
 pub fn execute(args: Args) -> Result<(), Failure> {
-    let runtime = Runtime::new(args.limits.limits())?;
+    let runtime = args.limits.runtime()?;
     let guests = args.paths.guests(&runtime)?;
     block_on(async {
         let label = agreed_on_every_guest(&guests, args.verbose, async |instance| {

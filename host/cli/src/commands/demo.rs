@@ -36,7 +36,7 @@ const STATUSES: [&str; 3] = ["PENDING", "DONE", "archived"];
 ///
 /// [`Failure::Guest`] when a guest fails or a path disagrees with native Rust.
 pub fn execute(args: Args) -> Result<(), Failure> {
-    let runtime = Runtime::new(args.limits.limits())?;
+    let runtime = args.limits.runtime()?;
     let guests = boundary_guests::paths()
         .iter()
         .map(|path| {

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use boundary_guests::Path;
 use boundary_host::{
-    AnyGuest, AnyInstance, CallError, Called, Guest as _, Limits, Runtime, Traffic, WasmKind,
-    read_guest_file,
+use boundary_host::error::one_line;
+    AnyGuest, AnyInstance, CallError, Called, CompiledCache, Guest as _, Limits, Runtime, Traffic,
+    WasmKind, read_guest_file,
 };
 use clap::builder::{PossibleValue, PossibleValuesParser};
 
@@ -44,9 +45,56 @@ pub struct LimitArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 32 << 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_output_bytes: u32,
 }
+    /// Where compiled guests are kept.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// The compiled-guest cache: what a guest compiled to is kept on disk, so a second run of the
+/// same guest skips compiling it (`boundary_host::CompiledCache`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Compiled-guest cache")]
+pub struct CacheArgs {
+    /// Compile every guest afresh, and neither read nor write the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// The cache directory [default: $BOUNDARY_CACHE_DIR, else $XDG_CACHE_HOME/wasm-boundary,
+    /// else ~/.cache/wasm-boundary]. Deleting it is always safe.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    /// The cache these flags ask for, which reports on stderr, once, when it cannot be written;
+    /// `None` with --no-cache or when no directory is known.
+    pub fn cache(&self) -> Option<CompiledCache> {
+        if self.no_cache {
+            return None;
+        }
+        let dir = self.cache_dir.clone().or_else(CompiledCache::default_dir)?;
+        Some(CompiledCache::new(dir).on_write_failure(|error| {
+            eprintln!(
+                "warning: {}; compiling without it (--no-cache skips the cache)",
+                one_line(error)
+            );
+        }))
+    }
 
 impl LimitArgs {
     /// The library's limits with these flags applied.
+    /// A runtime under these limits, with the compiled-guest cache the flags ask for.
+    ///
+    /// # Errors
+    ///
+    /// [`Failure::Guest`] if wasmtime rejects the configuration for this machine.
+    pub fn runtime(&self) -> Result<Runtime, Failure> {
+        let runtime = Runtime::new(self.limits())?;
+        Ok(match self.cache.cache() {
+            Some(cache) => runtime.with_cache(cache),
+            None => runtime,
+        })
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_input_bytes: self.max_input_bytes,

@@ -31,7 +31,7 @@ pub struct Args {
 /// [`Failure::Input`] for a guest file or input that cannot be read or is over a limit, and
 /// [`Failure::Guest`] when a guest fails or the paths disagree.
 pub fn execute(args: Args) -> Result<(), Failure> {
-    let runtime = Runtime::new(args.limits.limits())?;
+    let runtime = args.limits.runtime()?;
     let guests = args.paths.guests(&runtime)?;
     let record = read_input(args.input.as_deref(), runtime.limits().max_input_bytes)?;
     block_on(async {
