@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
-use boundary_cli::commands::{bench, button_text, demo, inspect, run, serve};
+use boundary_cli::commands::{batch, bench, button_text, demo, inspect, run, serve};
 
 /// Pass one record across the WebAssembly boundary on every path and compare them.
 ///
@@ -44,6 +44,20 @@ enum Command {
     ///
     /// Example: echo '{"name":"a","names":[]}' | boundary run
     Run(run::Args),
+    /// Transform many records, one JSON record per line (NDJSON), on one path, in parallel.
+    ///
+    /// Reads INPUT (`-` or none for standard input) line by line and writes each transformed
+    /// record as one line, in input order, to standard output or `-o FILE` (all or nothing).
+    /// Each worker thread (`--workers`, default the number of cores) owns one guest instance of
+    /// the chosen path (default: the first registered path). Memory stays bounded whatever the
+    /// input's length: at most 4 records per worker are in flight, and a line longer than
+    /// --max-input-bytes is a bad line. Blank lines are skipped. A bad line stops the run with
+    /// exit 2 and names its line number; with --keep-going each bad line is reported on stderr,
+    /// the good records are all written, and the counts come at the end. A progress bar is shown
+    /// when stderr is a terminal.
+    ///
+    /// Example: boundary batch records.ndjson --workers 2 -o out.ndjson
+    Batch(batch::Args),
     /// Print the button label for a to-do status (PENDING -> edit, DONE -> delete).
     ///
     /// Runs on every path (or the ones --path and --guest select, as for `run`); they must agree.
@@ -77,6 +91,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::execute(args),
         Command::Run(args) => run::execute(args),
+        Command::Batch(args) => batch::execute(args),
         Command::ButtonText(args) => button_text::execute(args),
         Command::Inspect(args) => inspect::execute(args),
         Command::Serve(args) => serve::execute(args),

@@ -1,6 +1,7 @@
 //! One module per command, as wasmtime's and Spin's `src/commands/` are laid out. Each has an
 //! `Args` (its flags) and an `execute` that runs it.
 
+pub mod batch;
 pub mod bench;
 pub mod button_text;
 pub mod demo;

@@ -91,16 +91,32 @@ fn read_input(input: Option<&Path>, max: u32) -> Result<SomeDataStruct, Failure>
         .with_context(|| format!("cannot read {name}"))
         .map_err(Failure::Input)?;
     if bytes.len() as u64 > u64::from(max) {
-        return Err(Failure::input(format!(
-            "{name}: the input is over the {max}-byte limit (--max-input-bytes)"
-        )));
+        return Err(over_input_limit(&name, max));
     }
     if bytes.is_empty() && matches!(source, Source::Stdin { explicit: false }) {
         return Ok(SomeDataStruct::example());
     }
-    serde_json::from_slice(&bytes)
+    parse_record(&name, &bytes)
+}
+
+/// The refusal of a record's JSON longer than `max` bytes (`--max-input-bytes`), naming where it
+/// came from (`what`: a file, standard input, a line): what `run` and `batch` say.
+pub(crate) fn over_input_limit(what: &str, max: u32) -> Failure {
+    Failure::input(format!(
+        "{what}: the input is over the {max}-byte limit (--max-input-bytes)"
+    ))
+}
+
+/// Parses a record `{"name": string, "names": [string]}` (no other fields) from its JSON, as
+/// `run` and `batch` read it; `what` names where it came from in the error.
+///
+/// # Errors
+///
+/// [`Failure::Input`] when the bytes are not such a record.
+pub(crate) fn parse_record(what: &str, bytes: &[u8]) -> Result<SomeDataStruct, Failure> {
+    serde_json::from_slice(bytes)
         .with_context(|| {
-            format!("{name} is not a record {{\"name\": string, \"names\": [string]}}")
+            format!("{what} is not a record {{\"name\": string, \"names\": [string]}}")
         })
         .map_err(Failure::Input)
 }
