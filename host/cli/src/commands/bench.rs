@@ -11,6 +11,7 @@
 //! a newly registered path is measured, charted and checked against native Rust with no edit
 //! here. Only the goals name rows, because they are the goals.
 
+mod batch;
 mod chart;
 mod matrix;
 mod measure;
@@ -31,6 +32,7 @@ pub use measure::{Cell, InstCell, MemoryGrowth, Plan, Results, run, total_sample
 pub use report::{
     Goal, Machine, WebCase, WebResults, WebShipped, goals, markdown, merge_web_results,
     read_web_results, replace_web_section, web_section, write_atomically, write_report,
+    write_report_with,
 };
 
 /// Where `--web-only` reads the browser figures from unless `--web-results` says otherwise.
@@ -112,6 +114,14 @@ pub enum BenchError {
     /// The executor the async rows run on did not start.
     #[error("cannot start the async runtime")]
     Executor(#[source] std::io::Error),
+    /// `boundary batch`'s pipeline failed while measuring it.
+    #[error("batch, {row}: {message}")]
+    Batch {
+        /// The row.
+        row: String,
+        /// The failure, on one line.
+        message: String,
+    },
     /// Reading a file failed.
     #[error("cannot read {}", path.display())]
     Read {
@@ -171,6 +181,7 @@ impl From<BenchError> for Failure {
             | BenchError::Write { .. }
             | BenchError::WebResults { .. }) => Failure::Input(error.into()),
             error @ (BenchError::Mismatch { .. }
+            | BenchError::Batch { .. }
             | BenchError::Executor(_)
             | BenchError::Chart(_)) => Failure::Guest(error.into()),
         }
@@ -205,7 +216,8 @@ fn bench(args: &Args) -> Result<(), BenchError> {
         .transpose()?;
     let guests = Guests::from_files(&args.guest, bench_limits(Default::default()))?;
     let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
-    let bar = indicatif::ProgressBar::new(total_samples(plan));
+    let batch_plan = batch::BatchPlan::of(args.quick);
+    let bar = indicatif::ProgressBar::new(total_samples(plan) + batch::total_samples(batch_plan));
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{wide_bar}] {pos}/{len} samples  {msg}",
@@ -213,13 +225,17 @@ fn bench(args: &Args) -> Result<(), BenchError> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let results = run(plan, args.quick, &guests, |cell| {
+    let tick = |cell: &str| {
         bar.set_message(cell.to_owned());
         bar.inc(1);
-    });
+    };
+    let results = run(plan, args.quick, &guests, tick)
+        .and_then(|results| Ok((results, batch::measure(batch_plan, &guests, tick)?)));
     bar.finish_and_clear();
-    let results = results?;
-    let chart = write_report(&results, &args.out, web.as_ref())?;
+    let (results, batch) = results?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let section = batch::section(&batch, cores);
+    let chart = write_report_with(&results, &args.out, web.as_ref(), &section)?;
     println!("wrote {} and {}", args.out.display(), chart.display());
     for goal in goals(&results) {
         println!(
@@ -229,6 +245,9 @@ fn bench(args: &Args) -> Result<(), BenchError> {
             goal.measured.map_or("–".to_owned(), |m| format!("{m:.2}×")),
             goal.verdict()
         );
+    }
+    for line in batch::goal_lines(&batch) {
+        println!("{line}");
     }
     Ok(())
 }

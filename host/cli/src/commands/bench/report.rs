@@ -550,6 +550,21 @@ pub fn write_report(
     out: &Path,
     web: Option<&WebResults>,
 ) -> Result<PathBuf, BenchError> {
+    write_report_with(results, out, web, "")
+}
+
+/// [`write_report`], with `sections` (Markdown, such as the batch figures) put in before the
+/// browser section.
+///
+/// # Errors
+///
+/// As [`write_report`].
+pub fn write_report_with(
+    results: &Results,
+    out: &Path,
+    web: Option<&WebResults>,
+    sections: &str,
+) -> Result<PathBuf, BenchError> {
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).map_err(|source| BenchError::Write {
@@ -559,6 +574,9 @@ pub fn write_report(
     }
     let chart = dir.map_or_else(|| PathBuf::from("chart.svg"), |d| d.join("chart.svg"));
     let mut report = markdown(results, &Machine::detect(), "chart.svg", web);
+    if let Some(at) = report.find(WEB_START) {
+        report.insert_str(at, sections);
+    }
     if web.is_none()
         && let Ok(old) = std::fs::read_to_string(out)
         && let Some(section) = measured_web_section(&old)
