@@ -10,11 +10,51 @@
 //! | `POST /api/transform?path=NAME` | transforms a record with the named path's guest (any path of `boundary_guests::paths()`) |
 //! | anything else | a file of the web app's `dist` directory |
 //!
-//! Errors are `{"error": "..."}` ([`ErrorBody`]), the cause chain on one line: `400` for input
-//! that does not parse or validate (or cannot be encoded for the guest), `404` for an unknown id
-//! or API route, `405` for a method a route does not take (with `Allow`), `413` for a body over
-//! the route's cap or a record over `--max-input-bytes`, `422` when the guest refuses the record,
-//! `500` when it breaks its contract or runs into a limit.
+//! Errors are `{"error": "..."}` ([`ErrorBody`]), the cause chain on one line. A message about a
+//! limit ends with the flag that sets it, as the command line's do: `(--deadline-ms)`.
+//!
+//! | status | when |
+//! |---|---|
+//! | `400` | input that does not parse or validate, or cannot be encoded for the guest |
+//! | `404` | an unknown id or API route |
+//! | `405` | a method a route does not take (with `Allow`) |
+//! | `413` | a body over the route's cap, or a record over `--max-input-bytes` |
+//! | `422` | the guest refuses the record (an error it reports through the contract) |
+//! | `500` | the guest breaks its contract, or runs into a limit other than the deadline (memory, stack, fuel, `--max-output-bytes`) |
+//! | `503` | the transform's lane is full (`--max-in-flight` running, `--queue-depth` waiting): answered at once, with `Retry-After: 1` |
+//! | `504` | the guest ran past `--deadline-ms` and was stopped, input valid or not |
+//!
+//! # Guest calls, cores and lanes
+//!
+//! A wasm call never yields to the async executor, so no guest call runs on it. Each transform
+//! runs on a blocking thread (`tokio::task::spawn_blocking`): its JSON is parsed there, the guest
+//! is called there (the pool's call driven to completion on that thread), and the response is
+//! serialised there, so the executor's threads only move bytes and a 7 MiB body never stalls
+//! them. The operating system's scheduler shares the cores between those threads, which is what
+//! lets every core work and a short call start within a scheduler slice of arriving.
+//!
+//! Transforms are admitted into one of two lanes by their `Content-Length`: bodies up to
+//! [`SMALL_BODY`] go to the small lane, the rest (and bodies of unknown length) to the large lane.
+//! Each lane runs at most `--max-in-flight` calls at once (default: one per core) and lets at most
+//! `--queue-depth` more wait; a request beyond that is answered `503` at once, before its body is
+//! read. A small request therefore never waits behind large ones: at worst it waits for other
+//! small ones. The pools hold at most one instance per running call; an instance whose memory
+//! grew past [`MAX_IDLE_GUEST_MEMORY`] on a large record is dropped after its call, so a burst of
+//! large records does not keep its memory.
+//!
+//! Why not let long calls yield (`epoch_deadline_async_yield_and_update`) and stay on the
+//! executor? Yielding time-slices calls by epoch ticks (10 ms): with eight large calls on two
+//! executor threads, a small one waits its turn behind up to four ticks each time it runs, at the
+//! edge of the 50 ms the server aims for, while a thread the kernel wakes gets a core within a
+//! slice of a millisecond or so. Parsing and serialising large JSON bodies would still block the
+//! executor, and the deadline would have to count only the ticks a call ran. The cost of threads:
+//! the deadline is wall-clock time, so a call that shares a core runs up to `2 × --max-in-flight`
+//! ways (both lanes full) slower than alone; that bound is why the lanes are bounded.
+//!
+//! Load it by hand with `wrk` (`wrk -t2 -c32 -d10s -s post.lua http://127.0.0.1:8080/api/transform?path=component`,
+//! `post.lua` setting `wrk.method = "POST"`, the body and `Content-Type: application/json`), and
+//! read the cores it used from `/proc/PID/stat` (utime + stime over the wall time).
+//!
 //!
 //! Files under `/assets/` carry a content hash in their names (Vite puts it there), so they are
 //! cached for a year as immutable; everything else, `index.html` first, is revalidated on every
@@ -28,12 +68,14 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, OriginalUri, Query, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequest as _, OriginalUri, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -42,12 +84,13 @@ use boundary_host::{
     AnyGuest, CallError, Called, LoadError, Pool, Runtime, SomeDataStruct, Traffic,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use ts_rs::TS;
 
 use super::LimitArgs;
-use crate::failure::Failure;
+use crate::failure::{self, Failure};
 
 /// The largest body the to-do routes accept.
 pub const MAX_TODO_BODY: usize = 16 << 10;
@@ -55,6 +98,14 @@ pub const MAX_TODO_BODY: usize = 16 << 10;
 pub const MAX_TRANSFORM_BODY: usize = 8 << 20;
 /// The longest to-do title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// The largest `Content-Length` of a transform that runs in the small lane.
+pub const SMALL_BODY: u64 = 64 << 10;
+/// An instance whose linear memory grew past this is dropped after its call, not kept in the pool.
+pub const MAX_IDLE_GUEST_MEMORY: usize = 16 << 20;
+/// The `Retry-After` of a `503`, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
+/// The default of `--queue-depth`.
+pub const DEFAULT_QUEUE_DEPTH: usize = 32;
 
 /// `Cache-Control` for files whose names change with their content.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -63,6 +114,10 @@ pub const REVALIDATE: &str = "no-cache";
 
 /// Flags of `boundary serve`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "A transform is answered 503 with Retry-After at once when its lane is full, and 504 \
+                  when the guest runs past --deadline-ms; an error names the flag of the limit it hit."
+)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -71,6 +126,14 @@ pub struct Args {
     /// directory, else under the repository this binary was built from.
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
+    /// Transforms that run at once, per lane (bodies up to 64 KiB run in the small lane, larger
+    /// ones in the large lane, each on its own thread) [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_in_flight: Option<u32>,
+    /// Transforms that may wait for a running one to finish, per lane. Past that the server
+    /// answers 503 with Retry-After at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_QUEUE_DEPTH as u32, value_parser = clap::value_parser!(u32).range(0..=65536))]
+    pub queue_depth: u32,
     /// Limits every guest call runs under.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -97,6 +160,10 @@ pub fn execute(args: Args) -> Result<(), Failure> {
     .map_err(Failure::from)?;
     let runtime = Runtime::new(args.limits.limits())?;
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let capacity = Capacity {
+        max_in_flight: args.max_in_flight.map_or(workers, |n| n as usize),
+        queue_depth: args.queue_depth as usize,
+    };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -104,7 +171,7 @@ pub fn execute(args: Args) -> Result<(), Failure> {
         .map_err(|e| {
             Failure::Guest(anyhow::Error::new(e).context("cannot start the async runtime"))
         })?
-        .block_on(run(&runtime, args.addr, &dist, workers))
+        .block_on(run(&runtime, args.addr, &dist, capacity))
         .map_err(Failure::from)
 }
 
@@ -169,8 +236,7 @@ impl From<ServeError> for Failure {
 }
 
 /// Loads every registered path's guest, binds `addr`, prints `serving http://ADDR/` on standard
-/// output, and serves `dist` and the API until interrupted. Each path's pool keeps up to
-/// `max_idle` instances: one per worker thread serves every core.
+/// output, and serves `dist` and the API until interrupted, with `capacity` in each lane.
 ///
 /// # Errors
 ///
@@ -179,9 +245,9 @@ pub async fn run(
     runtime: &Runtime,
     addr: SocketAddr,
     dist: &Path,
-    max_idle: usize,
+    capacity: Capacity,
 ) -> Result<(), ServeError> {
-    let state = AppState::new(runtime, max_idle).await?;
+    let state = AppState::new(runtime, capacity).await?;
     let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -244,9 +310,10 @@ pub fn check_dist(dist: &Path) -> Result<PathBuf, ServeError> {
     find_dist(&[dist.to_owned()])
 }
 
-/// The app: the API under `/api`, and `dist` for everything else.
-pub fn router(state: AppState, dist: &Path) -> Router {
-    let state = Arc::new(state);
+/// The app: the API under `/api`, and `dist` for everything else. Pass an `Arc<AppState>` to keep
+/// a handle on the state (to watch its lanes).
+pub fn router(state: impl Into<Arc<AppState>>, dist: &Path) -> Router {
+    let state: Arc<AppState> = state.into();
     let todos = Router::new()
         .route("/todos", get(list_todos).post(create_todo))
         .route("/todos/{id}/done", post(mark_done))
@@ -304,49 +371,256 @@ async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
-/// What the handlers share: the to-do store and one instance pool per registered path.
+/// How many transforms run at once and how many may wait, in each lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// Transforms that run at once (at least one): `--max-in-flight`.
+    pub max_in_flight: usize,
+    /// Transforms that may wait for one of those to finish: `--queue-depth`.
+    pub queue_depth: usize,
+}
+
+impl Capacity {
+    /// One running transform per core, and [`DEFAULT_QUEUE_DEPTH`] waiting.
+    pub fn per_core() -> Self {
+        Self {
+            max_in_flight: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            queue_depth: DEFAULT_QUEUE_DEPTH,
+        }
+    }
+}
+
+/// The lane a transform runs in, chosen by the size its request declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// Bodies of at most [`SMALL_BODY`] bytes.
+    Small,
+    /// Larger bodies, and bodies of unknown length.
+    Large,
+}
+
+impl Lane {
+    /// The lane of a request with these headers: by its `Content-Length`.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let len = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        match len {
+            Some(len) if len <= SMALL_BODY => Self::Small,
+            _ => Self::Large,
+        }
+    }
+
+    /// `small` or `large`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Small => "small",
+            Self::Large => "large",
+        }
+    }
+}
+
+/// What one lane is doing now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaneLoad {
+    /// Transforms admitted and not finished: running, waiting for a turn, or reading their body.
+    pub admitted: usize,
+    /// Transforms on a blocking thread now.
+    pub running: usize,
+    /// The most that were ever on a blocking thread at once.
+    pub peak_running: usize,
+    /// Requests refused with `503` so far.
+    pub refused: usize,
+}
+
+/// One lane's bounds: tickets for admission (running and waiting), permits for running.
 #[derive(Debug)]
+struct LaneGate {
+    lane: Lane,
+    capacity: Capacity,
+    tickets: Arc<Semaphore>,
+    turns: Arc<Semaphore>,
+    running: AtomicUsize,
+    peak_running: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+impl LaneGate {
+    fn new(lane: Lane, capacity: Capacity) -> Self {
+        Self {
+            lane,
+            capacity,
+            tickets: Arc::new(Semaphore::new(
+                capacity.max_in_flight.saturating_add(capacity.queue_depth),
+            )),
+            turns: Arc::new(Semaphore::new(capacity.max_in_flight)),
+            running: AtomicUsize::new(0),
+            peak_running: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+        }
+    }
+
+    /// A ticket to run or wait, or a `503` at once when the lane is full.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.tickets.clone().try_acquire_owned().map_err(|_| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            let Capacity {
+                max_in_flight,
+                queue_depth,
+            } = self.capacity;
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is busy: {max_in_flight} transforms of the {} lane are running \
+                     and {queue_depth} waiting (--max-in-flight, --queue-depth); retry after \
+                     {RETRY_AFTER_SECS} s",
+                    self.lane.name()
+                ),
+            )
+            .retry_after(RETRY_AFTER_SECS)
+        })
+    }
+
+    /// Waits for a turn to run.
+    async fn turn(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.turns.clone().acquire_owned().await.map_err(|_| {
+            // The semaphore is never closed.
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the lane was closed")
+        })
+    }
+
+    fn load(&self) -> LaneLoad {
+        let total = self
+            .capacity
+            .max_in_flight
+            .saturating_add(self.capacity.queue_depth);
+        LaneLoad {
+            admitted: total.saturating_sub(self.tickets.available_permits()),
+            running: self.running.load(Ordering::Relaxed),
+            peak_running: self.peak_running.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts a transform as running while it lives.
+struct Running<'a>(&'a LaneGate);
+
+impl<'a> Running<'a> {
+    fn start(gate: &'a LaneGate) -> Self {
+        let now = gate.running.fetch_add(1, Ordering::Relaxed) + 1;
+        gate.peak_running.fetch_max(now, Ordering::Relaxed);
+        Self(gate)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a transform's blocking thread calls before the guest: see [`AppState::on_guest_call`].
+type GuestCallHook = Arc<dyn Fn(Lane) + Send + Sync>;
+
+/// What the handlers share: the to-do store, one instance pool per registered path, and the two
+/// lanes transforms run in.
 pub struct AppState {
     todos: Mutex<Todos>,
     /// In registration order.
     pools: Vec<Pool<AnyGuest>>,
+    small: LaneGate,
+    large: LaneGate,
+    hook: Option<GuestCallHook>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("pools", &self.pools)
+            .field("small", &self.small)
+            .field("large", &self.large)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
-    /// Compiles and links every registered path's embedded guest once, checks that each answers
-    /// a call (which leaves one idle instance in its pool), and starts the to-do store with a few
-    /// items. Each pool keeps at most `max_idle` idle instances.
+    /// Compiles and links every registered path's embedded guest once, then as
+    /// [`AppState::with_guests`].
     ///
     /// # Errors
     ///
     /// [`ServeError::Load`] or [`ServeError::Start`] if an embedded guest does not work.
-    pub async fn new(runtime: &Runtime, max_idle: usize) -> Result<Self, ServeError> {
-        let mut pools = Vec::new();
+    pub async fn new(runtime: &Runtime, capacity: Capacity) -> Result<Self, ServeError> {
+        let mut guests = Vec::new();
         for path in boundary_guests::paths() {
-            let guest = path
-                .load_default(runtime)
-                .map_err(|source| ServeError::Load {
-                    path: path.name(),
-                    source,
-                })?;
-            let pool = Pool::new(guest, max_idle);
+            guests.push(
+                path.load_default(runtime)
+                    .map_err(|source| ServeError::Load {
+                        path: path.name(),
+                        source,
+                    })?,
+            );
+        }
+        Self::with_guests(guests, capacity).await
+    }
+
+    /// Serves `guests` (one per path name; `POST /api/transform?path=NAME` picks by name),
+    /// checks that each answers a call (which leaves one idle instance in its pool), and starts
+    /// the to-do store with a few items. Each pool keeps one idle instance per transform that can
+    /// run at once.
+    ///
+    /// # Errors
+    ///
+    /// [`ServeError::Start`] if a guest does not answer.
+    pub async fn with_guests(
+        guests: Vec<AnyGuest>,
+        capacity: Capacity,
+    ) -> Result<Self, ServeError> {
+        let capacity = Capacity {
+            max_in_flight: capacity.max_in_flight.max(1),
+            ..capacity
+        };
+        let mut pools = Vec::new();
+        for guest in guests {
+            let name = guest.name();
+            // Both lanes may call the same path at once.
+            let pool = Pool::new(guest, 2 * capacity.max_in_flight)
+                .with_max_idle_memory(MAX_IDLE_GUEST_MEMORY);
             pool.button_text("DONE")
                 .await
-                .map_err(|source| ServeError::Start {
-                    path: path.name(),
-                    source,
-                })?;
+                .map_err(|source| ServeError::Start { path: name, source })?;
             pools.push(pool);
         }
         Ok(Self {
             todos: Mutex::new(Todos::seeded()),
             pools,
+            small: LaneGate::new(Lane::Small, capacity),
+            large: LaneGate::new(Lane::Large, capacity),
+            hook: None,
         })
     }
 
-    /// The pool of the path called `name`.
-    fn pool(&self, name: &str) -> Option<&Pool<AnyGuest>> {
-        self.pools.iter().find(|pool| pool.guest().name() == name)
+    /// Calls `hook` on a transform's blocking thread, with its lane, once it has its turn and
+    /// before it parses its body and calls the guest. Meant for tests that need calls to meet (to
+    /// prove they run at once) or to stay running (to fill a lane).
+    #[must_use]
+    pub fn on_guest_call(mut self, hook: impl Fn(Lane) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// What `lane` is doing now.
+    pub fn load(&self, lane: Lane) -> LaneLoad {
+        self.gate(lane).load()
+    }
+
+    fn gate(&self, lane: Lane) -> &LaneGate {
+        match lane {
+            Lane::Small => &self.small,
+            Lane::Large => &self.large,
+        }
     }
 
     /// `?path=a or ?path=b`: what `POST /api/transform` takes.
@@ -538,6 +812,8 @@ fn declaration<T: TS>(cfg: &ts_rs::Config) -> String {
 struct ApiError {
     status: StatusCode,
     message: String,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -545,6 +821,14 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn retry_after(self, secs: u32) -> Self {
+        Self {
+            retry_after: Some(secs),
+            ..self
         }
     }
 
@@ -566,13 +850,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(ErrorBody {
                 error: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -589,14 +879,20 @@ impl From<PathRejection> for ApiError {
 }
 
 impl From<CallError> for ApiError {
+    /// The status of the module doc's table; a limit's message ends with its flag.
     fn from(error: CallError) -> Self {
         let status = match &error {
             CallError::Guest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CallError::InputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            CallError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             _ if error.is_input_error() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self::new(status, boundary_host::error::one_line(&error))
+        let mut message = boundary_host::error::one_line(&error);
+        if let Some(limit) = error.limit() {
+            message = format!("{message} ({})", failure::flag(limit));
+        }
+        Self::new(status, message)
     }
 }
 
@@ -654,8 +950,8 @@ async fn delete_todo(
 async fn transform(
     State(state): State<Arc<AppState>>,
     query: Result<Query<TransformQuery>, QueryRejection>,
-    body: Result<Json<SomeDataStruct>, JsonRejection>,
-) -> ApiResult<Json<TransformResponse>> {
+    request: Request,
+) -> ApiResult<Response> {
     let Query(TransformQuery { path }) = query.map_err(|rejection| {
         ApiError::bad_input(
             rejection.status(),
@@ -666,20 +962,98 @@ async fn transform(
             ),
         )
     })?;
-    let pool = state.pool(&path).ok_or_else(|| {
-        ApiError::new(
+    let pool = state
+        .pools
+        .iter()
+        .position(|pool| pool.guest().name() == path)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("no path called {path:?}: expected {}", state.path_choices()),
+            )
+        })?;
+    if !is_json(request.headers()) {
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("no path called {path:?}: expected {}", state.path_choices()),
+            "Expected request with `Content-Type: application/json`",
+        ));
+    }
+    // Admitted or refused before the body is read: a full lane answers at once.
+    let lane = Lane::of(request.headers());
+    let ticket = state.gate(lane).admit()?;
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| ApiError::bad_input(rejection.status(), rejection.body_text()))?;
+    let turn = state.gate(lane).turn().await?;
+    let runtime = tokio::runtime::Handle::current();
+    let shared = Arc::clone(&state);
+    // Not cancelled with the request: the thread finishes its call, then gives back the turn
+    // and the ticket.
+    tokio::task::spawn_blocking(move || {
+        let running = Running::start(shared.gate(lane));
+        if let Some(hook) = &shared.hook {
+            hook(lane);
+        }
+        let response = transform_blocking(&runtime, &shared.pools[pool], &body);
+        drop((running, turn, ticket));
+        response
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the transform's thread failed: {e}"),
         )
-    })?;
-    let Json(input) = body?;
+    })?
+}
+
+/// Whether the request says its body is JSON: `application/json`, or `application/*+json`, as
+/// axum's `Json` extractor accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|subtype| subtype.ends_with("+json"))
+}
+
+/// A transform on its blocking thread: parse the body, call the guest (driving the pool's call
+/// to completion here), serialise the response.
+fn transform_blocking(
+    runtime: &tokio::runtime::Handle,
+    pool: &Pool<AnyGuest>,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let Json(input) = Json::<SomeDataStruct>::from_bytes(body)?;
     let start = Instant::now();
-    let Called { value, traffic } = pool.transform(&input).await?;
+    let Called { value, traffic } = runtime.block_on(pool.transform(&input))?;
     let elapsed_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-    Ok(Json(TransformResponse {
+    drop(input);
+    let response = TransformResponse {
         path: pool.guest().name().to_owned(),
         output: value,
         traffic: traffic.into(),
         elapsed_us,
-    }))
+    };
+    let json = serde_json::to_vec(&response).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot serialise the response: {e}"),
+        )
+    })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
 }

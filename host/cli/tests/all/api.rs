@@ -4,14 +4,19 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use boundary_cli::commands::serve::{self, AppState, ErrorBody, Todo, TransformResponse};
-use boundary_host::{Limits, Runtime, SomeDataStruct, native_transform};
+use boundary_cli::commands::serve::{
+    self, AppState, Capacity, ErrorBody, Lane, Todo, TransformResponse,
+};
+use boundary_host::{
+    AnyGuest, ComponentGuest, Limits, Load as _, Runtime, SomeDataStruct, native_transform,
+};
+use boundary_test_artifacts as fixtures;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -35,9 +40,15 @@ async fn app(dist: &Path) -> Router {
     app_with(dist, Limits::default()).await
 }
 
+/// Room for every request the tests send at once.
+const ROOMY: Capacity = Capacity {
+    max_in_flight: 2,
+    queue_depth: 1000,
+};
+
 async fn app_with(dist: &Path, limits: Limits) -> Router {
     let runtime = Runtime::new(limits).expect("engine");
-    let state = AppState::new(&runtime, 2).await.expect("guests load");
+    let state = AppState::new(&runtime, ROOMY).await.expect("guests load");
     serve::router(state, dist)
 }
 
@@ -51,6 +62,7 @@ struct Reply {
     content_type: Option<String>,
     cache_control: Option<String>,
     allow: Option<String>,
+    retry_after: Option<String>,
     body: Vec<u8>,
 }
 
@@ -88,13 +100,18 @@ fn assert_causes_once(message: &str) {
     }
 }
 
-async fn send(app: &Router, method: Method, uri: &str, body: Option<Body>, json: bool) -> Reply {
+/// Sends one request, with its `Content-Length` as a client would (the server picks a
+/// transform's lane by it).
+async fn send(app: &Router, method: Method, uri: &str, body: Option<Vec<u8>>, json: bool) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
     if json {
         request = request.header(header::CONTENT_TYPE, "application/json");
     }
+    if let Some(body) = &body {
+        request = request.header(header::CONTENT_LENGTH, body.len());
+    }
     let request = request
-        .body(body.unwrap_or_else(Body::empty))
+        .body(body.map_or_else(Body::empty, Body::from))
         .expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
     let (parts, body) = response.into_parts();
@@ -104,11 +121,12 @@ async fn send(app: &Router, method: Method, uri: &str, body: Option<Body>, json:
             .get(name)
             .map(|v: &header::HeaderValue| v.to_str().expect("ascii header").to_owned())
     };
-    let (status, content_type, cache_control, allow) = (
+    let (status, content_type, cache_control, allow, retry_after) = (
         parts.status,
         header(header::CONTENT_TYPE),
         header(header::CACHE_CONTROL),
         header(header::ALLOW),
+        header(header::RETRY_AFTER),
     );
     let body = axum::body::to_bytes(body, 64 << 20)
         .await
@@ -119,6 +137,7 @@ async fn send(app: &Router, method: Method, uri: &str, body: Option<Body>, json:
         content_type,
         cache_control,
         allow,
+        retry_after,
         body,
     }
 }
@@ -127,7 +146,7 @@ async fn get(app: &Router, uri: &str) -> Reply {
     send(app, Method::GET, uri, None, false).await
 }
 
-async fn post_json(app: &Router, uri: &str, body: impl Into<Body>) -> Reply {
+async fn post_json(app: &Router, uri: &str, body: impl Into<Vec<u8>>) -> Reply {
     send(app, Method::POST, uri, Some(body.into()), true).await
 }
 
@@ -346,7 +365,7 @@ async fn call_errors_are_mapped_by_whose_fault_they_are() {
         assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
         let message = reply.error();
         assert!(
-            message.contains("256-byte input limit"),
+            message.contains("256-byte input limit") && message.ends_with("(--max-input-bytes)"),
             "{path}: {message}"
         );
         // The refused input left the pool working.
@@ -369,7 +388,7 @@ async fn call_errors_are_mapped_by_whose_fault_they_are() {
         );
         let message = reply.error();
         assert!(
-            message.contains("200-byte output limit"),
+            message.contains("200-byte output limit") && message.ends_with("(--max-output-bytes)"),
             "{path}: {message}"
         );
         // A fresh instance serves the next call.
@@ -470,6 +489,293 @@ async fn concurrent_transforms_on_every_path_all_agree_with_native() {
         done += 1;
     }
     assert_eq!(done, 48 * path_names().len());
+}
+
+/// Where guest calls wait in the tests below: each call that arrives is counted, then waits
+/// until `open`, or until the group of `together` calls it belongs to (calls 1 and 2, 3 and 4,
+/// ... for two) has arrived. A call that waits a minute panics, which the server answers with a
+/// 500 the test sees.
+#[derive(Default)]
+struct Latch {
+    /// Calls that arrived, and whether the latch is open.
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl Latch {
+    /// Counts this call, then waits until the latch is open or its group has arrived.
+    fn arrive_and_wait(&self, together: usize) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        let group_end = state.0.div_ceil(together).saturating_mul(together);
+        self.changed.notify_all();
+        let (state, timeout) = self
+            .changed
+            .wait_timeout_while(state, Duration::from_secs(60), |(arrived, open)| {
+                !*open && *arrived < group_end
+            })
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "{} guest calls arrived, {group_end} expected together",
+            state.0
+        );
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+/// An app whose guest calls go through `hook` first, and its state.
+async fn app_with_hook(
+    dist: &Path,
+    capacity: Capacity,
+    hook: impl Fn(Lane) + Send + Sync + 'static,
+) -> (Router, Arc<AppState>) {
+    let runtime = Runtime::new(Limits::default()).expect("engine");
+    let state = Arc::new(
+        AppState::new(&runtime, capacity)
+            .await
+            .expect("guests load")
+            .on_guest_call(hook),
+    );
+    (serve::router(Arc::clone(&state), dist), state)
+}
+
+/// Waits (a minute at most) until `lane` satisfies `what`.
+async fn until(state: &AppState, lane: Lane, what: impl Fn(serve::LaneLoad) -> bool) {
+    for _ in 0..60_000 {
+        if what(state.load(lane)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("the {lane:?} lane never got there: {:?}", state.load(lane));
+}
+
+/// A record whose JSON is over the small lane's bound.
+fn large_record(i: usize) -> SomeDataStruct {
+    SomeDataStruct {
+        name: format!("large {i}"),
+        names: vec!["x".repeat(1000); 100],
+    }
+}
+
+/// Sends a transform as its own task.
+fn spawn_transform(
+    app: &Router,
+    path: &'static str,
+    record: SomeDataStruct,
+) -> tokio::task::JoinHandle<(SomeDataStruct, Reply)> {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let body = serde_json::to_vec(&record).expect("json");
+        let reply = post_json(&app, &format!("/api/transform?path={path}"), body).await;
+        (record, reply)
+    })
+}
+
+/// The reply is a 200 with `record` transformed.
+fn assert_transformed(record: SomeDataStruct, reply: &Reply) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let response: TransformResponse = serde_json::from_slice(&reply.body).expect("a response");
+    assert_eq!(response.output, native_transform(record));
+}
+
+/// Two large transforms run at the same time on the server's threads: each waits in the guest
+/// call hook until both are there, which only happens if they run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_large_transforms_run_at_the_same_time() {
+    let dist = dist();
+    let latch = Arc::new(Latch::default());
+    let hook = Arc::clone(&latch);
+    let capacity = Capacity {
+        max_in_flight: 2,
+        queue_depth: 0,
+    };
+    let (app, state) = app_with_hook(dist.path(), capacity, move |_| hook.arrive_and_wait(2)).await;
+    let body = serde_json::to_vec(&large_record(0)).expect("json");
+    assert!(body.len() as u64 > serve::SMALL_BODY);
+    for path in path_names() {
+        let tasks = [
+            spawn_transform(&app, path, large_record(1)),
+            spawn_transform(&app, path, large_record(2)),
+        ];
+        for task in tasks {
+            let (record, reply) = task.await.expect("the request task");
+            assert_transformed(record, &reply);
+        }
+    }
+    let large = state.load(Lane::Large);
+    assert_eq!(large.peak_running, 2, "{large:?}");
+    assert_eq!((large.admitted, large.running, large.refused), (0, 0, 0));
+    assert_eq!(state.load(Lane::Small).peak_running, 0);
+}
+
+/// A full lane answers 503 with Retry-After at once, naming the flags, and serves again once a
+/// running transform is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_lane_is_a_503_with_retry_after_and_the_server_recovers() {
+    let dist = dist();
+    let latch = Arc::new(Latch::default());
+    let hook = Arc::clone(&latch);
+    let capacity = Capacity {
+        max_in_flight: 1,
+        queue_depth: 1,
+    };
+    let (app, state) = app_with_hook(dist.path(), capacity, move |_| {
+        hook.arrive_and_wait(usize::MAX);
+    })
+    .await;
+    let record = |i: usize| SomeDataStruct {
+        name: format!("small {i}"),
+        names: vec!["a".into()],
+    };
+    // One runs (held in the hook), one waits for its turn.
+    let running = spawn_transform(&app, "component", record(1));
+    until(&state, Lane::Small, |load| load.running == 1).await;
+    let waiting = spawn_transform(&app, "raw", record(2));
+    until(&state, Lane::Small, |load| load.admitted == 2).await;
+
+    // The third is refused at once, on any path.
+    for path in path_names() {
+        let reply = post_json(
+            &app,
+            &format!("/api/transform?path={path}"),
+            serde_json::to_vec(&record(3)).expect("json"),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(reply.retry_after.as_deref(), Some("1"), "{path}");
+        let message = reply.error();
+        for part in ["busy", "small lane", "--max-in-flight", "--queue-depth"] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+    }
+    // The to-do API is not a transform: it is not held back.
+    assert_eq!(todos(&app).await.len(), 3);
+    assert_eq!(state.load(Lane::Small).refused, path_names().len());
+
+    latch.open();
+    for task in [running, waiting] {
+        let (record, reply) = task.await.expect("the request task");
+        assert_transformed(record, &reply);
+    }
+    assert_eq!(state.load(Lane::Small).admitted, 0);
+    for path in path_names() {
+        transform(&app, path, &record(4)).await;
+    }
+}
+
+/// Large transforms fill their lane (running and waiting, and one more refused); a small one
+/// is still served, and answered before any large one finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_transform_is_served_while_large_ones_run() {
+    let dist = dist();
+    let latch = Arc::new(Latch::default());
+    let hook = Arc::clone(&latch);
+    let capacity = Capacity {
+        max_in_flight: 2,
+        queue_depth: 2,
+    };
+    let (app, state) = app_with_hook(dist.path(), capacity, move |lane| {
+        if lane == Lane::Large {
+            hook.arrive_and_wait(usize::MAX);
+        }
+    })
+    .await;
+    let large: Vec<_> = (0..4)
+        .map(|i| spawn_transform(&app, path_names()[i % 2], large_record(i)))
+        .collect();
+    until(&state, Lane::Large, |load| {
+        load.running == 2 && load.admitted == 4
+    })
+    .await;
+    let refused = spawn_transform(&app, "component", large_record(4))
+        .await
+        .expect("the request task")
+        .1;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.error().contains("large lane"));
+
+    for path in path_names() {
+        let (record, reply) = spawn_transform(&app, path, SomeDataStruct::example())
+            .await
+            .expect("the request task");
+        assert_transformed(record, &reply);
+    }
+    assert!(large.iter().all(|task| !task.is_finished()));
+    assert_eq!(state.load(Lane::Large).running, 2);
+
+    latch.open();
+    for task in large {
+        let (record, reply) = task.await.expect("the request task");
+        assert_transformed(record, &reply);
+    }
+    assert_eq!(state.load(Lane::Large).peak_running, 2);
+}
+
+/// A call that runs past the deadline is a 504 whose message names the deadline and its flag;
+/// the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transform_past_the_deadline_is_a_504_naming_the_flag() {
+    let dist = dist();
+    let limits = Limits {
+        deadline: Duration::from_millis(30),
+        ..Limits::default()
+    };
+    let runtime = Runtime::new(limits).expect("engine");
+    let registration = boundary_guests::path("component")
+        .expect("the component path")
+        .registration;
+    let iloop = ComponentGuest::load(&runtime, fixtures::COMPONENT_ILOOP).expect("loads");
+    let state = AppState::with_guests(vec![AnyGuest::new(registration, iloop)], ROOMY)
+        .await
+        .expect("button-text answers");
+    let app = serve::router(state, dist.path());
+    for _ in 0..2 {
+        let reply = post_json(
+            &app,
+            "/api/transform?path=component",
+            serde_json::to_vec(&SomeDataStruct::example()).expect("json"),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::GATEWAY_TIMEOUT);
+        let message = reply.error();
+        assert!(
+            message.contains("30ms deadline") && message.ends_with("(--deadline-ms)"),
+            "{message}"
+        );
+    }
+    assert_eq!(todos(&app).await.len(), 3);
+}
+
+/// `boundary serve --help` documents the lanes' flags and what a full lane answers.
+#[test]
+fn serve_help_documents_the_lane_flags() {
+    let out = assert_cmd::Command::cargo_bin("boundary")
+        .expect("binary")
+        .args(["serve", "--help"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "--max-in-flight",
+        "--queue-depth",
+        "503",
+        "Retry-After",
+        "504",
+    ] {
+        assert!(help.contains(part), "{part}: {help}");
+    }
 }
 
 #[tokio::test]
