@@ -10,6 +10,9 @@ node := env_var_or_default("NODE", "node")
 cli := "boundary-cli"
 boundary := cargo + " run --quiet -p " + cli + " --"
 boundary-release := cargo + " run --quiet --release -p " + cli + " --"
+# The Extism peer: its own crate and process, with its own wasmtime (43); not a default member.
+peer-extism := "boundary-peer-extism"
+peer-results := "target/bench/extism.json"
 
 # List the recipes.
 default:
@@ -67,12 +70,17 @@ serve: web
 
 # Run every test: Rust (unit, property, CLI, golden), then the web's Node and browser tests.
 [group('check')]
-test: setup setup-web setup-browser test-rust test-web
+test: setup setup-web setup-browser test-rust test-peers test-web
 
 # Rust tests only.
 [group('check')]
 test-rust: setup
-    {{cargo}} test --workspace
+    {{cargo}} test --workspace --exclude {{peer-extism}}
+
+# The peers' correctness tests: the Extism plugin against native Rust (builds Extism's wasmtime 43).
+[group('check')]
+test-peers: setup
+    {{cargo}} test -p {{peer-extism}}
 
 # Node tests and the headless-Chromium tests.
 [group('check')]
@@ -106,15 +114,20 @@ fuzz-all secs="30":
     just fuzz host_result {{secs}}
     just fuzz differential {{secs}}
 
-# Benchmark every workload on every path and instantiation; write bench/report.md and bench/chart.svg.
+# Benchmark every workload on every path and instantiation (the Extism peer first, in its own process); write bench/report.md and bench/chart.svg.
 [group('perf')]
-bench: setup
-    {{boundary-release}} bench --out bench/report.md
+bench: setup (bench-peers)
+    {{boundary-release}} bench --peer-results {{peer-results}} --out bench/report.md
 
 # The same matrix with fewer, shorter samples.
 [group('perf')]
-bench-quick: setup
-    {{boundary-release}} bench --quick --out bench/report.md
+bench-quick: setup (bench-peers "--quick")
+    {{boundary-release}} bench --quick --peer-results {{peer-results}} --out bench/report.md
+
+# The Extism peer alone, in its own process with its own native baseline: writes target/bench/extism.json.
+[group('perf')]
+bench-peers *flags: setup
+    {{cargo}} run --quiet --release -p {{peer-extism}} --bin boundary-extism -- bench {{flags}} --out {{peer-results}}
 
 # The same matrix under criterion (statistics, change detection); pass a filter such as W2.
 [group('perf')]

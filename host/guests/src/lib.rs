@@ -3,6 +3,9 @@
 //! A path is registered once, in [`for_each_path`]: its [`Registration`] (name, one line about
 //! it, default guest) and the type that implements [`Load`]. Everything that runs "every path"
 //! (the CLI's `run`, `demo`, `serve`, `bench`, the soak, the tests) iterates over it.
+//!
+//! A third guest, [`HTTP_COMPONENT`], serves the same kernel over `wasi:http`; it is embedded here
+//! so that it can be written out and tested, but it is not a path.
 
 use boundary_host::{AnyGuest, ComponentGuest, Load, LoadError, RawGuest, Registration, Runtime};
 
@@ -12,6 +15,15 @@ pub const COMPONENT: &[u8] =
 
 /// The ptr/len core module built from `guest/raw`.
 pub const CORE_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/transformer.core.wasm"));
+
+/// The kernel as a `wasi:http/proxy` component (WASI 0.2), built from `guest/http` for
+/// `wasm32-wasip2`: `POST /transform` and `GET /button-text?status=...` for `wasmtime serve`, Spin,
+/// wasmCloud or Fastly Compute. It is a different world from the transformer's, so it is not a
+/// path of the registry below.
+pub const HTTP_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.component.wasm"));
+
+/// The file name [`HTTP_COMPONENT`] is written under (`boundary inspect --write-guests`).
+pub const HTTP_COMPONENT_FILE_NAME: &str = "http.component.wasm";
 
 /// The component path.
 pub const COMPONENT_PATH: Registration = Registration {

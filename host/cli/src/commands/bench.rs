@@ -15,6 +15,7 @@ mod batch;
 mod chart;
 mod matrix;
 mod measure;
+mod peers;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use matrix::{
     workloads,
 };
 pub use measure::{Cell, InstCell, MemoryGrowth, Plan, Results, run, total_samples};
+pub use peers::{PeerResults, read_peer_results};
 pub use report::{
     Goal, Machine, WebCase, WebResults, WebShipped, goals, markdown, merge_web_results,
     read_web_results, replace_web_section, web_section, write_atomically, write_report,
@@ -54,6 +56,11 @@ pub struct Args {
     /// Browser figures from the Playwright run to put into the report.
     #[arg(long, value_name = "FILE.json")]
     pub web_results: Option<PathBuf>,
+    /// Figures a peer measured in its own process with its own native baseline
+    /// (`boundary-extism bench --out FILE.json`), reported beside this run's rows. May be given
+    /// more than once.
+    #[arg(long, value_name = "FILE.json")]
+    pub peer_results: Vec<PathBuf>,
     /// Only merge --web-results (default web/test-results/comparison.json) into the existing
     /// report; measure nothing.
     #[arg(long)]
@@ -122,6 +129,18 @@ pub enum BenchError {
         /// The failure, on one line.
         message: String,
     },
+    /// A --peer-results file is not a peer's JSON.
+    #[error("{} is not a peer's figures (boundary-extism bench --out)", path.display())]
+    PeerResults {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A peer's figures do not fit this run (other workloads, a missing cell).
+    #[error("{0}")]
+    Peer(String),
     /// Reading a file failed.
     #[error("cannot read {}", path.display())]
     Read {
@@ -179,7 +198,9 @@ impl From<BenchError> for Failure {
             | BenchError::Artifact { .. }
             | BenchError::Read { .. }
             | BenchError::Write { .. }
-            | BenchError::WebResults { .. }) => Failure::Input(error.into()),
+            | BenchError::WebResults { .. }
+            | BenchError::PeerResults { .. }
+            | BenchError::Peer(_)) => Failure::Input(error.into()),
             error @ (BenchError::Mismatch { .. }
             | BenchError::Batch { .. }
             | BenchError::Executor(_)
@@ -214,6 +235,11 @@ fn bench(args: &Args) -> Result<(), BenchError> {
         .as_deref()
         .map(read_web_results)
         .transpose()?;
+    let peers = args
+        .peer_results
+        .iter()
+        .map(|path| read_peer_results(path, &workloads()))
+        .collect::<Result<Vec<_>, _>>()?;
     let guests = Guests::from_files(&args.guest, bench_limits(Default::default()))?;
     let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
     let batch_plan = batch::BatchPlan::of(args.quick);
@@ -232,7 +258,8 @@ fn bench(args: &Args) -> Result<(), BenchError> {
     let results = run(plan, args.quick, &guests, tick)
         .and_then(|results| Ok((results, batch::measure(batch_plan, &guests, tick)?)));
     bar.finish_and_clear();
-    let (results, batch) = results?;
+    let (mut results, batch) = results?;
+    results.peers = peers;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let section = batch::section(&batch, cores);
     let chart = write_report_with(&results, &args.out, web.as_ref(), &section)?;

@@ -1,4 +1,5 @@
-//! What is measured: the workloads, the rows (native Rust, then every registered path's default
+//! What is measured: the workloads (defined in `boundary_kernel::workloads`, which the Extism
+//! peer's process measures too), the rows (native Rust, then every registered path's default
 //! call and variants), and the ways to get an instance. The rows are built by visiting the
 //! registry, so each path's calls are statically dispatched inside the timed loops.
 
@@ -15,84 +16,9 @@ use boundary_host::{
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
+pub use boundary_kernel::workloads::{Workload, workloads};
+
 use super::BenchError;
-
-/// One input of the matrix.
-#[derive(Debug, Clone)]
-pub struct Workload {
-    /// `W0` to `W4`.
-    pub id: &'static str,
-    /// A few words for the chart and the goals: `1 MiB`, `100,000 × 16 B`.
-    pub label: &'static str,
-    /// What it is, for the report.
-    pub description: &'static str,
-    /// The record every row transforms.
-    pub input: SomeDataStruct,
-}
-
-impl Workload {
-    /// The string bytes of the input, the payload throughput is counted in.
-    pub fn payload_bytes(&self) -> u64 {
-        (self.input.name.len() + self.input.names.iter().map(String::len).sum::<usize>()) as u64
-    }
-}
-
-/// A deterministic name of exactly `len` ASCII bytes.
-fn name_of(index: usize, len: usize) -> String {
-    let prefix = format!("n{index:06}-");
-    let mut name = String::with_capacity(len);
-    name.extend(prefix.chars().chain(('a'..='z').cycle()).take(len));
-    name
-}
-
-/// The five workloads: the seed's example, many small names, one huge name, some medium ones.
-pub fn workloads() -> Vec<Workload> {
-    let names = |count: usize, len: usize| (0..count).map(|i| name_of(i, len)).collect();
-    vec![
-        Workload {
-            id: "W0",
-            label: "seed example",
-            description: "the seed example (name3 / [name1, name2])",
-            input: SomeDataStruct::example(),
-        },
-        Workload {
-            id: "W1",
-            label: "1,000 × 16 B",
-            description: "1,000 names of 16 bytes",
-            input: SomeDataStruct {
-                name: "w1".into(),
-                names: names(1_000, 16),
-            },
-        },
-        Workload {
-            id: "W2",
-            label: "100,000 × 16 B",
-            description: "100,000 names of 16 bytes",
-            input: SomeDataStruct {
-                name: "w2".into(),
-                names: names(100_000, 16),
-            },
-        },
-        Workload {
-            id: "W3",
-            label: "1 MiB",
-            description: "one name of 1 MiB",
-            input: SomeDataStruct {
-                name: "w3".into(),
-                names: vec![name_of(0, 1 << 20)],
-            },
-        },
-        Workload {
-            id: "W4",
-            label: "64 × 16 KiB",
-            description: "64 names of 16 KiB",
-            input: SomeDataStruct {
-                name: "w4".into(),
-                names: names(64, 16 << 10),
-            },
-        },
-    ]
-}
 
 /// The library defaults, with room for W2 and W3 and a deadline no slow sample reaches.
 pub fn bench_limits(allocator: Allocator) -> Limits {

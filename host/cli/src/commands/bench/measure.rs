@@ -94,6 +94,8 @@ pub struct Results {
     pub quick: bool,
     /// The `--guest` files measured instead of embedded guests, one line each.
     pub guests: Vec<String>,
+    /// Figures of peers measured in their own process (`--peer-results`).
+    pub peers: Vec<super::PeerResults>,
 }
 
 impl Results {
@@ -241,6 +243,7 @@ pub fn run(
         plan,
         quick,
         guests: guests.describe(),
+        peers: Vec::new(),
     })
 }
 

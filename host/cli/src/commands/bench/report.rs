@@ -87,6 +87,7 @@ pub fn goals(results: &Results) -> Vec<Goal> {
             rows: Vec::new(),
         });
     }
+    goals.extend(super::peers::goals(results));
     goals
 }
 
@@ -412,6 +413,7 @@ pub fn markdown(
         }
         out.push('\n');
     }
+    super::peers::ratio_rows(results, &mut out);
     out.push_str(
         "\n### The rows\n\nNative Rust, then for each registered path its `Instance::transform` \
          (`PATH/transform`) and each of its `Load::variants()` (`PATH/VARIANT`).\n\n\
@@ -420,6 +422,7 @@ pub fn markdown(
     for row in &results.rows {
         let _ = writeln!(out, "| {} | {} |", row.name, row.about);
     }
+    super::peers::about_rows(results, &mut out);
 
     for w in &results.workloads {
         let _ = writeln!(
@@ -450,6 +453,7 @@ pub fn markdown(
                 t.bytes_out,
             );
         }
+        super::peers::workload_rows(results, w, fmt_throughput, &mut out);
     }
     out.push_str(
         "\nGuest calls are counted by a store call hook: on the component path, the export plus one \
@@ -458,6 +462,7 @@ pub fn markdown(
          guest memory (canonical layout for the component, postcard plus the 8-byte result region \
          for raw). The `fresh` rows include instantiation.\n",
     );
+    super::peers::section(results, &mut out);
 
     out.push_str("\n## Instance reuse and memory growth\n\n");
     out.push_str(

@@ -64,6 +64,7 @@ fn synthetic_results() -> Results {
         plan: Plan::QUICK,
         quick: true,
         guests: Vec::new(),
+        peers: Vec::new(),
     }
 }
 
