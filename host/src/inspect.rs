@@ -85,6 +85,151 @@ pub struct Item {
     pub ty: String,
 }
 
+/// The world of this repository's transformer guests (`wit/world.wit`).
+pub const TRANSFORMER_WORLD: &str = "boundary:kernel/transformer@0.1.0";
+
+/// The functions the transformer world exports.
+pub const TRANSFORMER_EXPORTS: [&str; 2] = ["transform", "button-text"];
+
+/// The interface a `wasi:http/proxy` component exports (WASI 0.2), without its version.
+pub const HTTP_INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
+/// The interfaces the `wasi:http/proxy` world (WASI 0.2.x) imports, without their versions: all
+/// that a host of that world (`wasmtime serve`, Spin, wasmCloud, Fastly Compute) provides.
+pub const HTTP_PROXY_IMPORTS: [&str; 11] = [
+    "wasi:io/poll",
+    "wasi:io/error",
+    "wasi:io/streams",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:random/random",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/stdin",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
+];
+
+/// The world a component targets, as far as the names of its imports and exports tell.
+///
+/// This is a structural check on names, which is what `boundary inspect` needs to say what a
+/// file is for. It does not type-check the interfaces: a host's linker does that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum World {
+    /// This repository's `transformer` world: it exports [`TRANSFORMER_EXPORTS`] and imports
+    /// nothing but WASI and types.
+    Transformer,
+    /// `wasi:http/proxy` at this 0.2 version (the incoming-handler export's): it exports
+    /// [`HTTP_INCOMING_HANDLER`] and imports only from [`HTTP_PROXY_IMPORTS`], at 0.2.x.
+    HttpProxy {
+        /// The version, such as `0.2.12`.
+        version: String,
+    },
+    /// Neither; why, in a few words.
+    Unknown {
+        /// What rules out the worlds above, such as an import the proxy world lacks.
+        reason: String,
+    },
+}
+
+impl World {
+    /// Classifies a component from the names of its imports (type-only ones included) and of
+    /// its exports.
+    pub fn of<'a>(
+        imports: impl IntoIterator<Item = &'a str>,
+        exports: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let imports: Vec<&str> = imports.into_iter().collect();
+        let exports: Vec<&str> = exports.into_iter().collect();
+        let handler = exports.iter().find_map(|name| {
+            let (interface, version) = split_version(name);
+            (interface == HTTP_INCOMING_HANDLER).then_some(version)
+        });
+        if let Some(version) = handler {
+            return match version {
+                Some(version) if is_wasi_0_2(version) => {
+                    Self::http_proxy(version, &imports, &exports)
+                }
+                _ => Self::Unknown {
+                    reason: format!(
+                        "exports {HTTP_INCOMING_HANDLER}{}, not a WASI 0.2 version",
+                        version.map(|v| format!("@{v}")).unwrap_or_default()
+                    ),
+                },
+            };
+        }
+        if TRANSFORMER_EXPORTS
+            .iter()
+            .all(|name| exports.contains(name))
+        {
+            return match imports.iter().find(|name| !name.starts_with("wasi:")) {
+                None => Self::Transformer,
+                Some(name) => Self::Unknown {
+                    reason: format!("exports the transformer's functions but imports {name}"),
+                },
+            };
+        }
+        Self::Unknown {
+            reason: format!(
+                "exports neither {HTTP_INCOMING_HANDLER} nor {}",
+                TRANSFORMER_EXPORTS.join(" and ")
+            ),
+        }
+    }
+
+    fn http_proxy(version: &str, imports: &[&str], exports: &[&str]) -> Self {
+        let outside = imports.iter().find(|name| {
+            let (interface, import_version) = split_version(name);
+            !(HTTP_PROXY_IMPORTS.contains(&interface) && import_version.is_some_and(is_wasi_0_2))
+        });
+        if let Some(name) = outside {
+            return Self::Unknown {
+                reason: format!(
+                    "exports {HTTP_INCOMING_HANDLER}@{version} but imports {name}, which wasi:http/proxy does not have"
+                ),
+            };
+        }
+        let extra = exports
+            .iter()
+            .find(|name| split_version(name).0 != HTTP_INCOMING_HANDLER);
+        if let Some(name) = extra {
+            return Self::Unknown {
+                reason: format!(
+                    "exports {HTTP_INCOMING_HANDLER}@{version} and also {name}, which wasi:http/proxy does not have"
+                ),
+            };
+        }
+        Self::HttpProxy {
+            version: version.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Transformer => f.write_str(TRANSFORMER_WORLD),
+            Self::HttpProxy { version } => write!(f, "wasi:http/proxy@{version}"),
+            Self::Unknown { reason } => write!(f, "none known ({reason})"),
+        }
+    }
+}
+
+/// `"wasi:io/poll@0.2.6"` to `("wasi:io/poll", Some("0.2.6"))`.
+fn split_version(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('@') {
+        Some((interface, version)) => (interface, Some(version)),
+        None => (name, None),
+    }
+}
+
+/// Whether `version` is `0.2.PATCH` (with no pre-release tag): the WASI 0.2 line.
+fn is_wasi_0_2(version: &str) -> bool {
+    version
+        .strip_prefix("0.2.")
+        .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// What `boundary inspect` reports about one file.
 #[derive(Debug, Clone)]
 pub struct Inspection {
@@ -92,6 +237,8 @@ pub struct Inspection {
     pub kind: WasmKind,
     /// Size of the file in bytes.
     pub size: usize,
+    /// The world a component targets; `None` for core modules.
+    pub world: Option<World>,
     /// Imports a host must provide, in declaration order.
     pub imports: Vec<Item>,
     /// Imports that carry only types (an interface the world `use`s types from): nothing to
@@ -111,7 +258,7 @@ impl Inspection {
     pub fn of(runtime: &Runtime, bytes: &[u8]) -> Result<Self, LoadError> {
         let kind = WasmKind::detect(bytes)?;
         let invalid = LoadError::invalid;
-        let (imports, type_imports, exports) = match kind {
+        let (imports, type_imports, exports): (Vec<Item>, Vec<Item>, Vec<Item>) = match kind {
             WasmKind::Component => {
                 let component = Component::new(runtime.engine(), bytes).map_err(invalid)?;
                 let ty = component.component_type();
@@ -154,9 +301,19 @@ impl Inspection {
                 (imports, Vec::new(), exports)
             }
         };
+        let world = (kind == WasmKind::Component).then(|| {
+            World::of(
+                imports
+                    .iter()
+                    .chain(&type_imports)
+                    .map(|item| item.name.as_str()),
+                exports.iter().map(|item| item.name.as_str()),
+            )
+        });
         Ok(Self {
             kind,
             size: bytes.len(),
+            world,
             imports,
             type_imports,
             exports,
@@ -168,6 +325,9 @@ impl fmt::Display for Inspection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "kind: {}", self.kind)?;
         writeln!(f, "size: {} bytes", self.size)?;
+        if let Some(world) = &self.world {
+            writeln!(f, "world: {world}")?;
+        }
         for (title, items) in [("imports", &self.imports), ("exports", &self.exports)] {
             if items.is_empty() {
                 writeln!(f, "{title}: none")?;
@@ -311,5 +471,88 @@ pub(crate) fn describe_extern(ty: &ExternType) -> String {
         ExternType::Global(global) => format!("global({})", global.content()),
         ExternType::Table(_) => "table".into(),
         ExternType::Tag(_) => "tag".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROXY_IMPORTS: [&str; 5] = [
+        "wasi:io/error@0.2.12",
+        "wasi:io/streams@0.2.12",
+        "wasi:cli/stderr@0.2.12",
+        "wasi:http/types@0.2.12",
+        "wasi:random/random@0.2.3",
+    ];
+
+    #[test]
+    fn a_handler_with_proxy_imports_is_the_proxy_world() {
+        let world = World::of(PROXY_IMPORTS, ["wasi:http/incoming-handler@0.2.12"]);
+        assert_eq!(
+            world,
+            World::HttpProxy {
+                version: "0.2.12".into()
+            }
+        );
+        assert_eq!(world.to_string(), "wasi:http/proxy@0.2.12");
+        assert_eq!(
+            World::of([], ["wasi:http/incoming-handler@0.2.0"]).to_string(),
+            "wasi:http/proxy@0.2.0"
+        );
+    }
+
+    #[test]
+    fn an_import_outside_the_proxy_world_is_named() {
+        for outside in [
+            "wasi:filesystem/types@0.2.12",
+            "wasi:cli/environment@0.2.12",
+            "wasi:io/streams@0.3.0",
+            "wasi:io/streams",
+            "my:host/api@1.0.0",
+        ] {
+            let imports = PROXY_IMPORTS.iter().copied().chain([outside]);
+            let world = World::of(imports, ["wasi:http/incoming-handler@0.2.12"]);
+            let World::Unknown { reason } = &world else {
+                panic!("{outside}: {world:?}")
+            };
+            assert!(reason.contains(outside), "{reason}");
+        }
+    }
+
+    #[test]
+    fn other_exports_or_versions_are_not_the_proxy_world() {
+        for exports in [
+            &["wasi:http/incoming-handler@0.2.12", "transform"][..],
+            &["wasi:http/incoming-handler@0.3.0-rc-2025-09-16"],
+            &["wasi:http/incoming-handler"],
+            &["wasi:http/handler@0.3.0"],
+        ] {
+            let world = World::of(PROXY_IMPORTS, exports.iter().copied());
+            assert!(
+                matches!(world, World::Unknown { .. }),
+                "{exports:?}: {world:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_transformer_world_is_recognised_by_its_exports() {
+        assert_eq!(World::of([], TRANSFORMER_EXPORTS), World::Transformer);
+        assert_eq!(
+            World::of(
+                ["wasi:io/streams@0.2.3", "wasi:cli/stderr@0.2.3"],
+                TRANSFORMER_EXPORTS
+            ),
+            World::Transformer
+        );
+        assert!(matches!(
+            World::of(["env:host/log"], TRANSFORMER_EXPORTS),
+            World::Unknown { .. }
+        ));
+        assert!(matches!(
+            World::of([], ["transform"]),
+            World::Unknown { .. }
+        ));
     }
 }

@@ -23,7 +23,8 @@ pub struct Args {
     #[arg(long)]
     wat: bool,
     /// Write every registered path's default guest into DIR (as `transformer.component.wasm`,
-    /// `transformer.core.wasm`, ...), so other tools can run the exact bytes this binary embeds.
+    /// `transformer.core.wasm`, ...), and the wasi:http component (`http.component.wasm`, for
+    /// `wasmtime serve`), so other tools can run the exact bytes this binary embeds.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "wat"])]
     write_guests: Option<PathBuf>,
     /// Largest file read, in MiB.
@@ -183,16 +184,16 @@ pub fn print_wat(bytes: &[u8]) -> anyhow::Result<String> {
     wasmprinter::print_bytes(bytes).context("cannot print the text format")
 }
 
-/// Writes every registered path's default guest into `dir`, each through a temporary file in
-/// `dir` renamed into place, so that a reader never sees half a file.
+/// Writes every registered path's default guest, then the `wasi:http` component, into `dir`,
+/// each through a temporary file in `dir` renamed into place, so that a reader never sees half a
+/// file.
 fn write_guests(dir: &Path) -> Result<(), Failure> {
-    let write = |path: &boundary_guests::Path| -> anyhow::Result<PathBuf> {
-        let registration = path.registration;
-        let target = dir.join(registration.file_name);
+    let write = |file_name: &str, bytes: &[u8]| -> anyhow::Result<PathBuf> {
+        let target = dir.join(file_name);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut file = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        file.write_all(registration.default_guest)
+        file.write_all(bytes)
             .and_then(|()| file.as_file().sync_all())
             .with_context(|| format!("cannot write {}", file.path().display()))?;
         readable_by_all(&file)?;
@@ -201,13 +202,16 @@ fn write_guests(dir: &Path) -> Result<(), Failure> {
             .with_context(|| format!("cannot write {}", target.display()))?;
         Ok(target)
     };
-    for path in boundary_guests::paths() {
-        let target = write(&path).map_err(Failure::Input)?;
-        println!(
-            "wrote {} ({} bytes)",
-            target.display(),
-            path.registration.default_guest.len()
-        );
+    let guests = boundary_guests::paths()
+        .into_iter()
+        .map(|path| (path.registration.file_name, path.registration.default_guest))
+        .chain([(
+            boundary_guests::HTTP_COMPONENT_FILE_NAME,
+            boundary_guests::HTTP_COMPONENT,
+        )]);
+    for (file_name, bytes) in guests {
+        let target = write(file_name, bytes).map_err(Failure::Input)?;
+        println!("wrote {} ({} bytes)", target.display(), bytes.len());
     }
     Ok(())
 }

@@ -725,13 +725,18 @@ fn write_guests_writes_the_embedded_bytes() {
         std::fs::read(target.join("transformer.core.wasm")).unwrap(),
         boundary_guests::CORE_MODULE
     );
+    // The wasi:http component too, though it is not a path.
+    assert_eq!(
+        std::fs::read(target.join("http.component.wasm")).unwrap(),
+        boundary_guests::HTTP_COMPONENT
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&target)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(
         leftovers.len(),
-        paths.len(),
+        paths.len() + 1,
         "temporary files left behind: {leftovers:?}"
     );
 }
@@ -745,6 +750,10 @@ fn inspect_prints_a_components_wit_and_a_core_modules_abi_rows() {
         assert!(stdout.contains(path.registration.file_name), "{stdout}");
     }
     assert!(stdout.contains("wit:"), "{stdout}");
+    assert!(
+        stdout.contains("world: boundary:kernel/transformer@0.1.0\n"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("export transform: func(input: some-data-struct) -> some-data-struct;"),
         "{stdout}"
@@ -779,6 +788,7 @@ fn inspect_prints_a_components_wit_and_a_core_modules_abi_rows() {
     );
     assert!(row("entry_point_tuned").ends_with("missing"), "{stdout}");
     assert!(!stdout.contains("wit:"), "{stdout}");
+    assert!(!stdout.contains("world:"), "{stdout}");
 }
 
 #[test]
