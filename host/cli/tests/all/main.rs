@@ -6,3 +6,4 @@ mod api;
 mod batch;
 mod cli;
 mod contract;
+mod http_guest;
