@@ -38,6 +38,18 @@ setup-browser:
 setup-bindgen:
     {{node}} web/scripts/bindgen.mjs --install
 
+# wasmtime-cli 48.0.8 (`wasmtime serve` runs the wasi:http guest's tests): cargo install, 10-20 min, only when missing or another version.
+[group('setup')]
+setup-wasmtime:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    found="$(wasmtime --version 2>/dev/null || true)"
+    case "$found" in
+      "wasmtime 48.0.8"|"wasmtime 48.0.8 "*) echo "$found" ;;
+      *) echo "installing wasmtime-cli 48.0.8 (found: ${found:-none})"
+         {{cargo}} install wasmtime-cli --version =48.0.8 --locked ;;
+    esac
+
 # Build the guests (embedded by host/guests' build script), the `boundary` binary, and the web app.
 [group('build')]
 build-all: build web
@@ -70,11 +82,11 @@ serve: web
 
 # Run every test: Rust (unit, property, CLI, golden), then the web's Node and browser tests.
 [group('check')]
-test: setup setup-web setup-browser test-rust test-peers test-web
+test: setup setup-wasmtime setup-web setup-browser test-rust test-peers test-web
 
 # Rust tests only.
 [group('check')]
-test-rust: setup
+test-rust: setup setup-wasmtime
     {{cargo}} test --workspace --exclude {{peer-extism}}
 
 # The peers' correctness tests: the Extism plugin against native Rust (builds Extism's wasmtime 43).
