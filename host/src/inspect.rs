@@ -117,7 +117,7 @@ pub const HTTP_PROXY_IMPORTS: [&str; 11] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum World {
     /// This repository's `transformer` world: it exports [`TRANSFORMER_EXPORTS`] and imports
-    /// nothing but WASI and types.
+    /// nothing but WASI and type-only interfaces (the world's `types`).
     Transformer,
     /// `wasi:http/proxy` at this 0.2 version (the incoming-handler export's): it exports
     /// [`HTTP_INCOMING_HANDLER`] and imports only from [`HTTP_PROXY_IMPORTS`], at 0.2.x.
@@ -133,13 +133,16 @@ pub enum World {
 }
 
 impl World {
-    /// Classifies a component from the names of its imports (type-only ones included) and of
-    /// its exports.
+    /// Classifies a component from the names of its imports, of its type-only imports (which
+    /// carry no functions) and of its exports.
     pub fn of<'a>(
         imports: impl IntoIterator<Item = &'a str>,
+        type_imports: impl IntoIterator<Item = &'a str>,
         exports: impl IntoIterator<Item = &'a str>,
     ) -> Self {
-        let imports: Vec<&str> = imports.into_iter().collect();
+        let functional: Vec<&str> = imports.into_iter().collect();
+        let mut imports = functional.clone();
+        imports.extend(type_imports);
         let exports: Vec<&str> = exports.into_iter().collect();
         let handler = exports.iter().find_map(|name| {
             let (interface, version) = split_version(name);
@@ -162,7 +165,7 @@ impl World {
             .iter()
             .all(|name| exports.contains(name))
         {
-            return match imports.iter().find(|name| !name.starts_with("wasi:")) {
+            return match functional.iter().find(|name| !name.starts_with("wasi:")) {
                 None => Self::Transformer,
                 Some(name) => Self::Unknown {
                     reason: format!("exports the transformer's functions but imports {name}"),
@@ -302,13 +305,10 @@ impl Inspection {
             }
         };
         let world = (kind == WasmKind::Component).then(|| {
-            World::of(
-                imports
-                    .iter()
-                    .chain(&type_imports)
-                    .map(|item| item.name.as_str()),
-                exports.iter().map(|item| item.name.as_str()),
-            )
+            fn names(items: &[Item]) -> impl Iterator<Item = &str> {
+                items.iter().map(|item| item.name.as_str())
+            }
+            World::of(names(&imports), names(&type_imports), names(&exports))
         });
         Ok(Self {
             kind,
@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn a_handler_with_proxy_imports_is_the_proxy_world() {
-        let world = World::of(PROXY_IMPORTS, ["wasi:http/incoming-handler@0.2.12"]);
+        let world = World::of(PROXY_IMPORTS, [], ["wasi:http/incoming-handler@0.2.12"]);
         assert_eq!(
             world,
             World::HttpProxy {
@@ -497,7 +497,7 @@ mod tests {
         );
         assert_eq!(world.to_string(), "wasi:http/proxy@0.2.12");
         assert_eq!(
-            World::of([], ["wasi:http/incoming-handler@0.2.0"]).to_string(),
+            World::of([], [], ["wasi:http/incoming-handler@0.2.0"]).to_string(),
             "wasi:http/proxy@0.2.0"
         );
     }
@@ -512,11 +512,21 @@ mod tests {
             "my:host/api@1.0.0",
         ] {
             let imports = PROXY_IMPORTS.iter().copied().chain([outside]);
-            let world = World::of(imports, ["wasi:http/incoming-handler@0.2.12"]);
+            let world = World::of(imports, [], ["wasi:http/incoming-handler@0.2.12"]);
             let World::Unknown { reason } = &world else {
                 panic!("{outside}: {world:?}")
             };
             assert!(reason.contains(outside), "{reason}");
+            // A type-only import outside the world counts too.
+            let world = World::of(
+                PROXY_IMPORTS,
+                [outside],
+                ["wasi:http/incoming-handler@0.2.12"],
+            );
+            assert!(
+                matches!(world, World::Unknown { .. }),
+                "{outside}: {world:?}"
+            );
         }
     }
 
@@ -528,7 +538,7 @@ mod tests {
             &["wasi:http/incoming-handler"],
             &["wasi:http/handler@0.3.0"],
         ] {
-            let world = World::of(PROXY_IMPORTS, exports.iter().copied());
+            let world = World::of(PROXY_IMPORTS, [], exports.iter().copied());
             assert!(
                 matches!(world, World::Unknown { .. }),
                 "{exports:?}: {world:?}"
@@ -538,20 +548,26 @@ mod tests {
 
     #[test]
     fn the_transformer_world_is_recognised_by_its_exports() {
-        assert_eq!(World::of([], TRANSFORMER_EXPORTS), World::Transformer);
+        assert_eq!(World::of([], [], TRANSFORMER_EXPORTS), World::Transformer);
+        // The default guest imports its record's `types` interface, which carries only types.
+        assert_eq!(
+            World::of([], ["boundary:kernel/types@0.1.0"], TRANSFORMER_EXPORTS),
+            World::Transformer
+        );
         assert_eq!(
             World::of(
                 ["wasi:io/streams@0.2.3", "wasi:cli/stderr@0.2.3"],
+                [],
                 TRANSFORMER_EXPORTS
             ),
             World::Transformer
         );
         assert!(matches!(
-            World::of(["env:host/log"], TRANSFORMER_EXPORTS),
+            World::of(["env:host/log"], [], TRANSFORMER_EXPORTS),
             World::Unknown { .. }
         ));
         assert!(matches!(
-            World::of([], ["transform"]),
+            World::of([], [], ["transform"]),
             World::Unknown { .. }
         ));
     }
