@@ -1,6 +1,6 @@
 //! `boundary button-text`: the label for a to-do status, on every selected path.
 
-use boundary_host::{Instance as _, Runtime};
+use boundary_host::Instance as _;
 
 use crate::commands::{LimitArgs, PathArgs, agreed_on_every_guest, block_on};
 use crate::failure::Failure;

@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use boundary_host::{
-    AnyGuest, Called, Guest as _, Instance as _, Runtime, SomeDataStruct, Traffic,
-    native_button_text, native_transform,
+    AnyGuest, Called, Guest as _, Instance as _, SomeDataStruct, Traffic, native_button_text,
+    native_transform,
 };
 
 use crate::commands::{LimitArgs, block_on};

@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use boundary_host::{Instance as _, Runtime, SomeDataStruct};
+use boundary_host::{Instance as _, SomeDataStruct};
 
 use crate::commands::{LimitArgs, PathArgs, agreed_on_every_guest, block_on};
 use crate::failure::Failure;
