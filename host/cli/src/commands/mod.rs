@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use boundary_guests::Path;
-use boundary_host::{
 use boundary_host::error::one_line;
+use boundary_host::{
     AnyGuest, AnyInstance, CallError, Called, CompiledCache, Guest as _, Limits, Runtime, Traffic,
     WasmKind, read_guest_file,
 };
@@ -45,7 +45,6 @@ pub struct LimitArgs {
     /// Largest output copied out of a guest, in bytes; checked before allocating.
     #[arg(long, value_name = "BYTES", default_value_t = 32 << 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_output_bytes: u32,
-}
     /// Where compiled guests are kept.
     #[command(flatten)]
     pub cache: CacheArgs,
@@ -80,9 +79,9 @@ impl CacheArgs {
             );
         }))
     }
+}
 
 impl LimitArgs {
-    /// The library's limits with these flags applied.
     /// A runtime under these limits, with the compiled-guest cache the flags ask for.
     ///
     /// # Errors
@@ -96,6 +95,7 @@ impl LimitArgs {
         })
     }
 
+    /// The library's limits with these flags applied.
     pub fn limits(&self) -> Limits {
         Limits {
             max_input_bytes: self.max_input_bytes,

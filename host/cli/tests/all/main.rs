@@ -4,6 +4,7 @@
 
 mod api;
 mod batch;
+mod cache;
 mod cli;
 mod contract;
 mod http_guest;
