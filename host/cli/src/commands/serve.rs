@@ -24,6 +24,14 @@
 //! | `503` | the transform's lane is full (`--max-in-flight` running, `--queue-depth` waiting): answered at once, with `Retry-After: 1` |
 //! | `504` | the guest ran past `--deadline-ms` and was stopped, input valid or not |
 //!
+//! Files under `/assets/` carry a content hash in their names (Vite puts it there), so they are
+//! cached for a year as immutable; everything else, `index.html` first, is revalidated on every
+//! use. `.wasm` files are served as `application/wasm`, which `WebAssembly.compileStreaming`
+//! requires.
+//!
+//! The API's TypeScript types (`web/src/api-types.ts`) are generated from the serde types here
+//! by [`typescript_api`]; a test fails when the committed file differs.
+//!
 //! # Guest calls, cores and lanes
 //!
 //! A wasm call never yields to the async executor, so no guest call runs on it. Each transform
@@ -48,21 +56,13 @@
 //! edge of the 50 ms the server aims for, while a thread the kernel wakes gets a core within a
 //! slice of a millisecond or so. Parsing and serialising large JSON bodies would still block the
 //! executor, and the deadline would have to count only the ticks a call ran. The cost of threads:
-//! the deadline is wall-clock time, so a call that shares a core runs up to `2 × --max-in-flight`
-//! ways (both lanes full) slower than alone; that bound is why the lanes are bounded.
+//! the deadline is wall-clock time, and a call that shares a core with others takes longer than
+//! alone: with both lanes full, up to `2 × --max-in-flight / cores` times (2× at the defaults).
+//! That bound is one reason the lanes are bounded.
 //!
 //! Load it by hand with `wrk` (`wrk -t2 -c32 -d10s -s post.lua http://127.0.0.1:8080/api/transform?path=component`,
 //! `post.lua` setting `wrk.method = "POST"`, the body and `Content-Type: application/json`), and
 //! read the cores it used from `/proc/PID/stat` (utime + stime over the wall time).
-//!
-//!
-//! Files under `/assets/` carry a content hash in their names (Vite puts it there), so they are
-//! cached for a year as immutable; everything else, `index.html` first, is revalidated on every
-//! use. `.wasm` files are served as `application/wasm`, which `WebAssembly.compileStreaming`
-//! requires.
-//!
-//! The API's TypeScript types (`web/src/api-types.ts`) are generated from the serde types here
-//! by [`typescript_api`]; a test fails when the committed file differs.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
