@@ -146,6 +146,12 @@ bench-peers *flags: setup
 bench-criterion *filter: setup
     {{cargo}} bench -p {{cli}} --bench boundary -- {{filter}}
 
+# Load figures on loopback (wrk, installed with apt-get as root when missing): `boundary serve` (component, raw), `wasmtime serve` with the http guest, small requests beside eight 7 MiB ones; writes bench/serve.md and bench/serve.json.
+[group('perf')]
+bench-serve *flags: setup setup-wasmtime
+    {{cargo}} build --quiet --release -p {{cli}} --bin boundary --example bench_serve
+    {{cargo}} run --quiet --release -p {{cli}} --example bench_serve -- {{flags}}
+
 # Run the browser comparison (Playwright) and put its figures into bench/report.md.
 [group('perf')]
 bench-web: setup-browser build web
