@@ -121,14 +121,6 @@ pub enum BenchError {
     /// The executor the async rows run on did not start.
     #[error("cannot start the async runtime")]
     Executor(#[source] std::io::Error),
-    /// `boundary batch`'s pipeline failed while measuring it.
-    #[error("batch, {row}: {message}")]
-    Batch {
-        /// The row.
-        row: String,
-        /// The failure, on one line.
-        message: String,
-    },
     /// A --peer-results file is not a peer's JSON.
     #[error("{} is not a peer's figures (boundary-extism bench --out)", path.display())]
     PeerResults {
@@ -141,6 +133,14 @@ pub enum BenchError {
     /// A peer's figures do not fit this run (other workloads, a missing cell).
     #[error("{0}")]
     Peer(String),
+    /// `boundary batch`'s pipeline failed while measuring it.
+    #[error("batch, {row}: {message}")]
+    Batch {
+        /// The row.
+        row: String,
+        /// The failure, on one line.
+        message: String,
+    },
     /// Reading a file failed.
     #[error("cannot read {}", path.display())]
     Read {

@@ -244,10 +244,24 @@ fn browser_figures_with_and_without_the_wasm_bindgen_column() {
     assert_eq!(web.cases[0].bindgen_us, Some(2.0));
     assert_eq!(web.cases[1].bindgen_us, None);
     let section = web_section(Some(&web));
-    assert!(section.contains("| seed example | 3.0 µs | 2.0 µs | 2.0 µs | 1.50× | 1.50× |"), "{section}");
-    assert!(section.contains("| 100,000 names | 10.0 µs | – | 8.0 µs | – | 1.25× |"), "{section}");
-    assert!(section.contains("jco within 2× of wasm-bindgen (jco's time ÷ wasm-bindgen's): W0 **1.50×, met**."), "{section}");
-    assert!(section.contains("| bindgen | 100 B | 1000 B | 1100 B |"), "{section}");
+    assert!(
+        section.contains("| seed example | 3.0 µs | 2.0 µs | 2.0 µs | 1.50× | 1.50× |"),
+        "{section}"
+    );
+    assert!(
+        section.contains("| 100,000 names | 10.0 µs | – | 8.0 µs | – | 1.25× |"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "jco within 2× of wasm-bindgen (jco's time ÷ wasm-bindgen's): W0 **1.50×, met**."
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("| bindgen | 100 B | 1000 B | 1100 B |"),
+        "{section}"
+    );
 }
 
 #[test]
