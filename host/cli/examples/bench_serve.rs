@@ -861,6 +861,10 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(text.as_bytes())?;
+    let mut permissions = file.as_file().metadata()?.permissions();
+    // A temporary file is private (0600); the report is not.
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o644);
+    file.as_file().set_permissions(permissions)?;
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
