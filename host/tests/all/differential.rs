@@ -2,6 +2,7 @@
 //! A new path registered in `boundary-guests` is covered here without a change.
 
 use boundary_host::{AnyInstance, Instance, SomeDataStruct, native_button_text, native_transform};
+use boundary_kernel::strategies::any_name;
 use proptest::prelude::*;
 
 use crate::{block_on, every_path, instances};
@@ -31,16 +32,6 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("tokio runtime")
-}
-
-/// Strings that include the empty string, ASCII, 2-, 3- and 4-byte UTF-8.
-fn any_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just(String::new()),
-        "[a-z0-9 ]{0,24}",
-        "\\PC{0,24}",
-        "[ä€😀𝄞🦀]{1,8}",
-    ]
 }
 
 proptest! {
