@@ -84,10 +84,12 @@ serve: web
 [group('check')]
 test: setup setup-wasmtime setup-web setup-browser test-rust test-peers test-web
 
-# Rust tests only.
+# Rust tests only: the default members (the same features as `just build`, so wasmtime is compiled
+# once), then the guests' own unit tests on the host.
 [group('check')]
 test-rust: setup setup-wasmtime
-    {{cargo}} test --workspace --exclude {{peer-extism}}
+    {{cargo}} test
+    {{cargo}} test -p boundary-guest-raw -p boundary-guest-http
 
 # The peers' correctness tests: the Extism plugin against native Rust (builds Extism's wasmtime 43).
 [group('check')]

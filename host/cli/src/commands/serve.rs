@@ -46,9 +46,13 @@
 //! Each lane runs at most `--max-in-flight` calls at once (default: one per core) and lets at most
 //! `--queue-depth` more wait; a request beyond that is answered `503` at once, before its body is
 //! read. A small request therefore never waits behind large ones: at worst it waits for other
-//! small ones. The pools hold at most one instance per running call; an instance whose memory
-//! grew past [`MAX_IDLE_GUEST_MEMORY`] on a large record is dropped after its call, so a burst of
-//! large records does not keep its memory.
+//! small ones. Large transforms run on threads of their own at a lower priority
+//! ([`LARGE_LANE_NICE`]), so that when both lanes want the cores the kernel favours the small
+//! ones, and large ones still use every core when no small one is waiting. The pools hold at most
+//! one instance per running call; an instance whose memory grew past [`MAX_IDLE_GUEST_MEMORY`]
+//! on a large record is dropped after its call, and the allocator's free pages go back to the
+//! kernel when the large lane is idle ([`memory`]), so a burst of large records does not keep
+//! its memory.
 //!
 //! Why not let long calls yield (`epoch_deadline_async_yield_and_update`) and stay on the
 //! executor? Yielding time-slices calls by epoch ticks (10 ms): with eight large calls on two
@@ -247,6 +251,7 @@ pub async fn run(
     dist: &Path,
     capacity: Capacity,
 ) -> Result<(), ServeError> {
+    memory::configure();
     let state = AppState::new(runtime, capacity).await?;
     let app = router(state, dist);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -989,22 +994,111 @@ async fn transform(
     let shared = Arc::clone(&state);
     // Not cancelled with the request: the thread finishes its call, then gives back the turn
     // and the ticket.
-    tokio::task::spawn_blocking(move || {
-        let running = Running::start(shared.gate(lane));
+    let job = move || {
+        let gate = shared.gate(lane);
+        let running = Running::start(gate);
         if let Some(hook) = &shared.hook {
             hook(lane);
         }
         let response = transform_blocking(&runtime, &shared.pools[pool], &body);
-        drop((running, turn, ticket));
+        drop((running, turn, ticket, body));
+        if lane == Lane::Large && gate.running.load(Ordering::Relaxed) == 0 {
+            memory::give_back_freed();
+        }
         response
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the transform's thread failed: {e}"),
-        )
-    })?
+    };
+    match lane {
+        Lane::Small => tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| thread_failed(&e))?,
+        Lane::Large => on_background_thread(job).await,
+    }
+}
+
+fn thread_failed(e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("the transform's thread failed: {e}"),
+    )
+}
+
+/// The nice value a large-lane thread adds to its own: see [`on_background_thread`].
+pub const LARGE_LANE_NICE: i32 = 10;
+
+/// Runs `job` on a thread of its own, started for it, whose scheduling priority is
+/// [`LARGE_LANE_NICE`] below the server's. When large and small transforms want the same cores,
+/// the kernel gives the small ones the larger share (about nine parts in ten at nice 10), so a
+/// small request is not slowed by large ones beside it; when no small transform is waiting, the
+/// large ones still use every core. A thread per large call costs tens of microseconds against
+/// a call of tens of milliseconds.
+async fn on_background_thread<T: Send + 'static>(
+    job: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("boundary-large".to_owned())
+        .spawn(move || {
+            lower_this_threads_priority(LARGE_LANE_NICE);
+            sender.send(job()).ok();
+        })
+        .map_err(|e| thread_failed(&format!("cannot start a thread for it: {e}")))?;
+    receiver.await.map_err(|_| thread_failed(&"it panicked"))?
+}
+
+/// Adds `nice` to the calling thread's nice value. Raising it needs no privilege; where it
+/// cannot be done the thread keeps the server's priority, which is still correct, only less
+/// fair to small requests.
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority(nice: i32) {
+    // SAFETY: `getpriority`/`setpriority` take plain integers and touch no memory of ours. On
+    // Linux the nice value is a per-thread attribute, and `who == 0` names the calling thread.
+    unsafe {
+        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, 0, current.saturating_add(nice).min(19));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority(_nice: i32) {}
+
+/// What the server does about memory the allocator keeps after large requests.
+///
+/// glibc's `malloc` keeps freed memory in per-thread arenas for reuse, and raises the size above
+/// which it maps blocks of their own each time such a block is freed; after a burst of 7 MiB
+/// bodies the process stays hundreds of MiB large. [`memory::configure`] fixes that size, so
+/// large buffers are unmapped when freed, and [`memory::give_back_freed`] hands free pages back
+/// to the kernel (`malloc_trim`) when the large lane goes idle. Elsewhere both do nothing.
+pub mod memory {
+    /// Blocks at least this large get a mapping of their own, given back when freed.
+    pub const MMAP_THRESHOLD: i32 = 1 << 20;
+
+    /// Call once at start-up.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn configure() {
+        // SAFETY: `mallopt` changes a tunable of glibc's allocator; it takes integers only and
+        // may be called at any time from any thread.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        }
+    }
+
+    /// Gives the free pages of every arena back to the kernel.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn give_back_freed() {
+        // SAFETY: `malloc_trim` takes an integer, only releases pages the allocator holds free,
+        // and locks each arena while it does.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    /// Call once at start-up.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn configure() {}
+
+    /// Gives the free pages of every arena back to the kernel.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn give_back_freed() {}
 }
 
 /// Whether the request says its body is JSON: `application/json`, or `application/*+json`, as

@@ -619,6 +619,54 @@ async fn two_large_transforms_run_at_the_same_time() {
     assert_eq!(state.load(Lane::Small).peak_running, 0);
 }
 
+/// The nice value of the calling thread, from `/proc/thread-self/stat` (field 19).
+#[cfg(target_os = "linux")]
+fn this_threads_nice() -> i32 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("/proc/thread-self/stat");
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after_name = &stat[stat.rfind(')').expect("a command name") + 2..];
+    after_name
+        .split(' ')
+        .nth(16)
+        .expect("field 19")
+        .parse()
+        .expect("a nice value")
+}
+
+/// A large transform runs on a thread whose nice value is `LARGE_LANE_NICE` above a small
+/// one's, so the kernel favours small requests when both want the cores.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_transforms_run_at_a_lower_priority_than_small_ones() {
+    let dist = dist();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let (app, _state) = app_with_hook(dist.path(), Capacity::per_core(), move |lane| {
+        record
+            .lock()
+            .expect("lock")
+            .push((lane, this_threads_nice()));
+    })
+    .await;
+    let (record, reply) = spawn_transform(&app, "component", large_record(0))
+        .await
+        .expect("task");
+    assert_transformed(record, &reply);
+    let small = SomeDataStruct {
+        name: "small".to_owned(),
+        names: vec!["a".to_owned()],
+    };
+    let (record, reply) = spawn_transform(&app, "component", small)
+        .await
+        .expect("task");
+    assert_transformed(record, &reply);
+    let seen = seen.lock().expect("lock").clone();
+    let [(Lane::Large, large), (Lane::Small, small)] = seen[..] else {
+        panic!("expected a large call, then a small one: {seen:?}");
+    };
+    assert_eq!(large, (small + serve::LARGE_LANE_NICE).min(19), "{seen:?}");
+}
+
 /// A full lane answers 503 with Retry-After at once, naming the flags, and serves again once a
 /// running transform is done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

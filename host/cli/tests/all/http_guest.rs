@@ -1,7 +1,10 @@
 //! The `wasi:http/proxy` guest (`guest/http`, embedded as `boundary_guests::HTTP_COMPONENT`):
 //! under the reference host, `wasmtime serve` (wasmtime-cli 48.0.8, installed by
-//! `just setup-wasmtime`; `$BOUNDARY_WASMTIME` overrides the binary), and type-checked against a
-//! linker that has the `wasi:http/proxy` world and nothing else.
+//! `just setup-wasmtime`; `$BOUNDARY_WASMTIME` overrides the binary). Without `-Scli`,
+//! `wasmtime serve` links exactly the `wasi:http/proxy` world's imports
+//! (`wasmtime_wasi_http::p2::add_to_linker_async`) and type-checks the component's
+//! `incoming-handler` export before it listens, so a component it serves targets that world
+//! and imports nothing else, and one it refuses does not.
 
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -10,11 +13,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use boundary_kernel::SomeDataStruct;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 /// The body cap of the guest's `POST /transform` (`guest/http/src/route.rs`).
 const MAX_BODY: usize = 8 << 20;
@@ -32,16 +30,24 @@ struct Server {
 }
 
 impl Server {
-    /// Writes the embedded component to a temporary directory and serves it on `127.0.0.1:0`;
-    /// the port the kernel picked is read from the line `wasmtime serve` prints.
+    /// Serves the embedded http component: see [`Server::try_start`].
     fn start() -> Self {
+        Self::try_start(boundary_guests::HTTP_COMPONENT).unwrap_or_else(|refused| {
+            panic!("wasmtime serve refused the http component: {refused}")
+        })
+    }
+
+    /// Writes `component` to a temporary directory and serves it on `127.0.0.1:0` (no `-S`
+    /// flags: the proxy world only); the port the kernel picked is read from the line
+    /// `wasmtime serve` prints. `Err` holds what it printed when it exited before serving.
+    fn try_start(component: &[u8]) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
-        let component = dir.path().join(boundary_guests::HTTP_COMPONENT_FILE_NAME);
-        std::fs::write(&component, boundary_guests::HTTP_COMPONENT).unwrap();
+        let file = dir.path().join(boundary_guests::HTTP_COMPONENT_FILE_NAME);
+        std::fs::write(&file, component).unwrap();
         let wasmtime = std::env::var_os("BOUNDARY_WASMTIME").unwrap_or_else(|| "wasmtime".into());
         let mut child = match Command::new(&wasmtime)
             .args(["serve", "--addr", "127.0.0.1:0"])
-            .arg(&component)
+            .arg(&file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -89,7 +95,9 @@ impl Server {
             },
             Ok(Err(stderr)) => {
                 let status = child.wait().ok();
-                panic!("wasmtime serve exited ({status:?}) before serving: {stderr}")
+                return Err(format!(
+                    "wasmtime serve exited ({status:?}) before serving: {stderr}"
+                ));
             }
             Err(_) => {
                 child.kill().ok();
@@ -98,7 +106,7 @@ impl Server {
             }
         };
         server.wait_until_it_answers();
-        server
+        Ok(server)
     }
 
     fn wait_until_it_answers(&self) {
@@ -366,92 +374,38 @@ fn wasmtime_serve_runs_the_kernel_over_http() {
     assert_eq!(again.text(), "edit");
 }
 
-/// Store state for a host of exactly the `wasi:http/proxy` world, as `wasmtime serve` links it.
-struct ProxyHost {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: DenyOutgoing,
-}
-
-impl WasiView for ProxyHost {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for ProxyHost {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
-/// Hooks that refuse outgoing requests (nothing here is instantiated; the linker only needs a
-/// complete host type).
-struct DenyOutgoing;
-
-type Outgoing = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>;
-
-impl WasiHttpHooks for DenyOutgoing {
-    fn send_request(
-        &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Outgoing,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (http::Response<wasmtime_wasi_http::WasiBody>, Outgoing),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
-    }
-}
-
-/// A linker with the `wasi:http/proxy` world's imports and nothing else, and `bytes` checked
-/// against the world: every import resolved and typed by it, and its export present and typed.
-fn link_as_proxy(bytes: &[u8]) -> wasmtime::Result<()> {
-    let engine = Engine::new(&Config::new())?;
-    let mut linker = Linker::<ProxyHost>::new(&engine);
-    wasmtime_wasi_http::p2::add_to_linker_async(&mut linker)?;
-    let component = Component::new(&engine, bytes)?;
-    ProxyPre::new(linker.instantiate_pre(&component)?)?;
-    Ok(())
-}
-
 #[test]
 fn the_http_component_targets_the_proxy_world_and_imports_nothing_else() {
-    link_as_proxy(boundary_guests::HTTP_COMPONENT).unwrap();
+    // `wasmtime serve` without `-Scli` linked it against the proxy world alone and answered.
+    let server = Server::try_start(boundary_guests::HTTP_COMPONENT).unwrap();
+    assert_eq!(
+        server
+            .request("GET", "/button-text?status=DONE", Body::None)
+            .text(),
+        "delete"
+    );
 }
 
 #[test]
-fn components_outside_the_proxy_world_are_refused_by_the_same_check() {
+fn components_outside_the_proxy_world_are_refused_by_the_same_host() {
     // An import the proxy world lacks (the standard library of a `wasm32-wasip2` command
-    // imports this one), next to a correct-looking export name.
-    let imports_environment = r#"(component
+    // imports this one).
+    let imports_environment = wat::parse_str(
+        r#"(component
         (import "wasi:cli/environment@0.2.6" (instance
             (export "get-arguments" (func (result (list string))))))
-    )"#;
-    let error = link_as_proxy(imports_environment.as_bytes()).unwrap_err();
-    assert!(
-        format!("{error:#}").contains("wasi:cli/environment"),
-        "{error:#}"
-    );
+    )"#,
+    )
+    .unwrap();
+    let Err(refused) = Server::try_start(&imports_environment) else {
+        panic!("wasmtime serve served a component that imports wasi:cli/environment");
+    };
+    assert!(refused.contains("wasi:cli/environment"), "{refused}");
     // The transformer component imports nothing, but does not export the handler.
-    let error = link_as_proxy(boundary_guests::COMPONENT).unwrap_err();
-    assert!(
-        format!("{error:#}").contains("incoming-handler"),
-        "{error:#}"
-    );
+    let Err(refused) = Server::try_start(boundary_guests::COMPONENT) else {
+        panic!("wasmtime serve served the transformer component");
+    };
+    assert!(refused.contains("incoming-handler"), "{refused}");
 }
 
 #[test]

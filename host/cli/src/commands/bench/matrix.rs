@@ -177,6 +177,8 @@ pub enum RowKind {
     Native,
     /// A path's [`Instance::transform`] on one reused instance.
     Transform,
+    /// The same, the instance from an engine with the pooling allocator.
+    Pooled,
     /// One of a path's [`Load::variants`].
     Variant,
 }
@@ -200,6 +202,11 @@ pub const NATIVE: &str = "native";
 /// The row name of a path's default call.
 pub fn transform_row(path: &str) -> String {
     format!("{path}/transform")
+}
+
+/// The row name of a path's default call on an instance from the pooling allocator.
+pub fn pooled_row(path: &str) -> String {
+    format!("{path}/pooled")
 }
 
 /// One way of calling `transform`, ready to be called many times. `executor` is the current-
@@ -348,6 +355,8 @@ impl std::fmt::Debug for Harness {
 /// Adds a path's rows to the harness: the visitor over the registry.
 struct AddRows<'a> {
     runtime: &'a Runtime,
+    /// The same engine settings with the pooling allocator.
+    pooling: &'a Runtime,
     executor: &'a tokio::runtime::Runtime,
     guests: &'a Guests,
     rows: Vec<Row>,
@@ -389,6 +398,29 @@ impl TryPathVisitor for AddRows<'_> {
             },
             caller: Box::new(Reused(instance)),
         });
+        let name = pooled_row(path);
+        let pooled = G::load(self.pooling, self.guests.bytes(registration)).map_err(|source| {
+            BenchError::Load {
+                what: self.guests.what(registration),
+                source,
+            }
+        })?;
+        let instance = self
+            .executor
+            .block_on(pooled.instantiate())
+            .map_err(setup(name.clone()))?;
+        self.rows.push(Row {
+            info: RowInfo {
+                name,
+                about: format!(
+                    "as `{path}/transform`, the instance from the pooling allocator (its memory \
+                     a slot reserved up front)"
+                ),
+                path: Some(path),
+                kind: RowKind::Pooled,
+            },
+            caller: Box::new(Reused(instance)),
+        });
         for variant in G::variants() {
             let name = format!("{path}/{}", variant.name);
             let call = (variant.prepare)(&guest).map_err(setup(name.clone()))?;
@@ -415,15 +447,18 @@ impl Harness {
     /// [`BenchError::Load`] or [`BenchError::Call`] if a guest does not load or instantiate.
     pub fn new(guests: &Guests) -> Result<Self, BenchError> {
         let executor = current_thread()?;
-        let runtime =
-            Runtime::new(bench_limits(Allocator::OnDemand)).map_err(|source| BenchError::Load {
+        let engine = |allocator| {
+            Runtime::new(bench_limits(allocator)).map_err(|source| BenchError::Load {
                 what: "the engine".to_owned(),
                 source,
-            })?;
+            })
+        };
+        let (runtime, pooling) = (engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?);
         // Variants that block on async calls find this executor and run on it.
         let entered = executor.enter();
         let mut add = AddRows {
             runtime: &runtime,
+            pooling: &pooling,
             executor: &executor,
             guests,
             rows: vec![Row {
@@ -789,7 +824,8 @@ pub fn row_count() -> usize {
     struct Count(usize);
     impl PathVisitor for Count {
         fn visit<G: Load>(&mut self, _: &Registration) {
-            self.0 += 1 + G::variants().len();
+            // The default call, the same on a pooled instance, and the variants.
+            self.0 += 2 + G::variants().len();
         }
     }
     let mut count = Count(1);

@@ -416,7 +416,8 @@ pub fn markdown(
     super::peers::ratio_rows(results, &mut out);
     out.push_str(
         "\n### The rows\n\nNative Rust, then for each registered path its `Instance::transform` \
-         (`PATH/transform`) and each of its `Load::variants()` (`PATH/VARIANT`).\n\n\
+         (`PATH/transform`), the same on an instance from the pooling allocator (`PATH/pooled`), \
+         and each of its `Load::variants()` (`PATH/VARIANT`).\n\n\
          | row | what it does |\n|---|---|\n",
     );
     for row in &results.rows {

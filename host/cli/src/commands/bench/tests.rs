@@ -4,17 +4,19 @@ use std::time::Duration;
 use boundary_guests::{PathVisitor, for_each_path};
 use boundary_host::{Load, Registration, Traffic};
 
-use super::matrix::{NATIVE, row_count, transform_row};
+use super::matrix::{NATIVE, pooled_row, row_count, transform_row};
 use super::report::{WEB_START, measured_web_section};
 use super::*;
 use crate::failure::Failure;
 
-/// The row names the registry implies: native, then each path's `transform` and variants.
+/// The row names the registry implies: native, then each path's `transform`, `pooled` and
+/// variants.
 fn registered_row_names() -> Vec<String> {
     struct Names(Vec<String>);
     impl PathVisitor for Names {
         fn visit<G: Load>(&mut self, registration: &Registration) {
             self.0.push(transform_row(registration.name));
+            self.0.push(pooled_row(registration.name));
             for variant in G::variants() {
                 self.0
                     .push(format!("{}/{}", registration.name, variant.name));
@@ -109,11 +111,12 @@ fn every_row_agrees_with_native_rust() {
             assert!(harness.time(index, workload, 2).unwrap() > Duration::ZERO);
         }
     }
-    // Each path's default call reuses an instance whose memory the report follows.
+    // Each path's default call, and the same on a pooled instance, reuse an instance whose memory
+    // the report follows.
     for (index, row) in rows.iter().enumerate() {
         assert_eq!(
             harness.memory_bytes(index).is_some(),
-            row.kind == RowKind::Transform,
+            matches!(row.kind, RowKind::Transform | RowKind::Pooled),
             "{}",
             row.name
         );
