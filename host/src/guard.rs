@@ -78,13 +78,15 @@ impl ResourceLimiter for Guard {
 /// for instantiation.
 pub(crate) fn install<T: Send + 'static>(store: &mut Store<T>, guard: fn(&mut T) -> &mut Guard) {
     store.limiter(move |state| guard(state) as &mut dyn ResourceLimiter);
-    store.call_hook(move |mut store, hook| {
-        if matches!(hook, CallHook::CallingWasm) {
-            let calls = &mut guard(store.data_mut()).guest_calls;
-            *calls = calls.saturating_add(1);
-        }
-        Ok(())
-    });
+    if guard(store.data_mut()).limits.count_guest_calls {
+        store.call_hook(move |mut store, hook| {
+            if matches!(hook, CallHook::CallingWasm) {
+                let calls = &mut guard(store.data_mut()).guest_calls;
+                *calls = calls.saturating_add(1);
+            }
+            Ok(())
+        });
+    }
     store.epoch_deadline_trap();
     arm(store, guard);
 }

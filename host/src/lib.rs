@@ -74,6 +74,11 @@ pub struct Limits {
     pub allocator: Allocator,
     /// The largest guest file [`Load::load_file`] reads.
     pub max_guest_file_bytes: u64,
+    /// Whether a store call hook counts the entries into guest code
+    /// ([`Traffic::guest_calls`]). The hook runs on every transition between host and guest:
+    /// on the seed-sized record it adds about a third to a call (the "Call counting" section of
+    /// bench/report.md), so a host that does not report the count turns it off.
+    pub count_guest_calls: bool,
 }
 
 impl Default for Limits {
@@ -87,6 +92,7 @@ impl Default for Limits {
             max_wasm_stack: 512 << 10,
             allocator: Allocator::OnDemand,
             max_guest_file_bytes: 64 << 20,
+            count_guest_calls: true,
         }
     }
 }
@@ -114,7 +120,8 @@ pub struct Called<T> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Entries from the host into guest code, counted by a store call hook: exported functions,
-    /// and the `cabi_realloc` calls the canonical ABI makes to place arguments.
+    /// and the `cabi_realloc` calls the canonical ABI makes to place arguments. Always 0 when
+    /// [`Limits::count_guest_calls`] is off.
     pub guest_calls: u32,
     /// Payload bytes copied from the host into guest memory.
     pub bytes_in: u64,

@@ -153,6 +153,28 @@ fn traffic_is_counted_per_call() {
 }
 
 #[test]
+fn with_call_counting_off_no_calls_are_counted_and_outputs_agree() {
+    use boundary_host::{Guest as _, Limits, Runtime};
+    block_on(async {
+        let runtime = Runtime::new(Limits {
+            count_guest_calls: false,
+            ..Limits::default()
+        })
+        .expect("engine");
+        let input = SomeDataStruct::example();
+        for path in boundary_guests::paths() {
+            let guest = path.load_default(&runtime).expect("a default guest loads");
+            let mut instance = guest.instantiate().await.expect("instantiates");
+            let called = instance.transform(&input).await.unwrap();
+            assert_eq!(called.value, native_transform(input.clone()), "{}", path.name());
+            assert_eq!(called.traffic.guest_calls, 0, "{}", path.name());
+            // Bytes are still counted: they need no hook.
+            assert!(called.traffic.bytes_in > 0, "{}", path.name());
+        }
+    });
+}
+
+#[test]
 fn every_variant_of_every_path_agrees_with_native() {
     use boundary_guests::{PathVisitor, for_each_path};
     use boundary_host::{Load, Registration, Runtime};

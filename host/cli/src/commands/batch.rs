@@ -73,7 +73,7 @@ pub struct Args {
 /// line the guest refuses; [`Failure::Guest`] when the guest fails on a line (traps, runs past a
 /// limit) or cannot be instantiated.
 pub fn execute(args: Args) -> Result<(), Failure> {
-    let runtime = args.limits.runtime()?;
+    let runtime = args.limits.uncounted_runtime()?;
     let guest = one_guest(&args.paths, &runtime)?;
     let input = Input::open(args.input.as_deref())?;
     let mut output = Output::open(args.output.as_deref())?;

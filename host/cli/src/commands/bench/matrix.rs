@@ -20,12 +20,15 @@ pub use boundary_kernel::workloads::{Workload, workloads};
 
 use super::BenchError;
 
-/// The library defaults, with room for W2 and W3 and a deadline no slow sample reaches.
+/// The library defaults, with room for W2 and W3 and a deadline no slow sample reaches. Timed
+/// instances do not count guest calls (a call hook costs a third of a W0 call); the harness
+/// gets the counts from a counting twin of each row.
 pub fn bench_limits(allocator: Allocator) -> Limits {
     Limits {
         max_memory_bytes: 256 << 20,
         deadline: Duration::from_secs(30),
         allocator,
+        count_guest_calls: false,
         ..Limits::default()
     }
 }
@@ -338,7 +341,11 @@ fn current_thread() -> Result<tokio::runtime::Runtime, BenchError> {
 /// reused instance and each of its variants, in registration order.
 pub struct Harness {
     executor: tokio::runtime::Runtime,
+    /// The timed rows: no call hook.
     rows: Vec<Row>,
+    /// The same rows on engines that count guest calls: the traffic figures, and what counting
+    /// costs.
+    counted: Vec<Row>,
 }
 
 impl std::fmt::Debug for Harness {
@@ -350,6 +357,60 @@ impl std::fmt::Debug for Harness {
             )
             .finish_non_exhaustive()
     }
+}
+
+/// Calls `row` `iters` times on `workload` and returns the total time.
+fn time_row(
+    executor: &tokio::runtime::Runtime,
+    row: &mut Row,
+    workload: &Workload,
+    iters: u64,
+) -> Result<Duration, BenchError> {
+    let _entered = executor.enter();
+    let Row { info, caller } = row;
+    caller
+        .time(executor, &workload.input, iters)
+        .map_err(|source| BenchError::Call {
+            row: info.name.clone(),
+            workload: workload.id.to_owned(),
+            source,
+        })
+}
+
+/// Native Rust, then every registered path's rows, on engines that count guest calls or not.
+fn build_rows(
+    executor: &tokio::runtime::Runtime,
+    guests: &Guests,
+    count_guest_calls: bool,
+) -> Result<Vec<Row>, BenchError> {
+    let engine = |allocator| {
+        Runtime::new(Limits {
+            count_guest_calls,
+            ..bench_limits(allocator)
+        })
+        .map_err(|source| BenchError::Load {
+            what: "the engine".to_owned(),
+            source,
+        })
+    };
+    let (runtime, pooling) = (engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?);
+    let mut add = AddRows {
+        runtime: &runtime,
+        pooling: &pooling,
+        executor,
+        guests,
+        rows: vec![Row {
+            info: RowInfo {
+                name: NATIVE.to_owned(),
+                about: "`boundary_kernel::transform(input.clone())`: the floor".to_owned(),
+                path: None,
+                kind: RowKind::Native,
+            },
+            caller: Box::new(Native),
+        }],
+    };
+    try_for_each_path(&mut add)?;
+    Ok(add.rows)
 }
 
 /// Adds a path's rows to the harness: the visitor over the registry.
@@ -447,34 +508,16 @@ impl Harness {
     /// [`BenchError::Load`] or [`BenchError::Call`] if a guest does not load or instantiate.
     pub fn new(guests: &Guests) -> Result<Self, BenchError> {
         let executor = current_thread()?;
-        let engine = |allocator| {
-            Runtime::new(bench_limits(allocator)).map_err(|source| BenchError::Load {
-                what: "the engine".to_owned(),
-                source,
-            })
-        };
-        let (runtime, pooling) = (engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?);
         // Variants that block on async calls find this executor and run on it.
         let entered = executor.enter();
-        let mut add = AddRows {
-            runtime: &runtime,
-            pooling: &pooling,
-            executor: &executor,
-            guests,
-            rows: vec![Row {
-                info: RowInfo {
-                    name: NATIVE.to_owned(),
-                    about: "`boundary_kernel::transform(input.clone())`: the floor".to_owned(),
-                    path: None,
-                    kind: RowKind::Native,
-                },
-                caller: Box::new(Native),
-            }],
-        };
-        try_for_each_path(&mut add)?;
-        let rows = add.rows;
+        let rows = build_rows(&executor, guests, false)?;
+        let counted = build_rows(&executor, guests, true)?;
         drop(entered);
-        Ok(Self { executor, rows })
+        Ok(Self {
+            executor,
+            rows,
+            counted,
+        })
     }
 
     /// The rows, in report order.
@@ -502,21 +545,44 @@ impl Harness {
         let expected = boundary_kernel::transform(workload.input.clone());
         let executor = &self.executor;
         let _entered = executor.enter();
-        let Row { info, caller } = &mut self.rows[row];
-        let called = caller
-            .call(executor, &workload.input)
-            .map_err(|source| BenchError::Call {
-                row: info.name.clone(),
-                workload: workload.id.to_owned(),
-                source,
-            })?;
-        if called.value != expected {
-            return Err(BenchError::Mismatch {
-                row: info.name.clone(),
-                workload: workload.id,
-            });
+        let mut traffic = Traffic::default();
+        for rows in [&mut self.rows, &mut self.counted] {
+            let Row { info, caller } = &mut rows[row];
+            let called = caller
+                .call(executor, &workload.input)
+                .map_err(|source| BenchError::Call {
+                    row: info.name.clone(),
+                    workload: workload.id.to_owned(),
+                    source,
+                })?;
+            if called.value != expected {
+                return Err(BenchError::Mismatch {
+                    row: info.name.clone(),
+                    workload: workload.id,
+                });
+            }
+            // The counting twin's, which comes last.
+            traffic = called.traffic;
         }
-        Ok(called.traffic)
+        Ok(traffic)
+    }
+
+    /// As [`Harness::time`], on the row's twin that counts guest calls with a call hook.
+    ///
+    /// # Errors
+    ///
+    /// [`BenchError::Call`] if a call fails.
+    ///
+    /// # Panics
+    ///
+    /// If `row` is not an index into [`Harness::rows`].
+    pub fn time_counted(
+        &mut self,
+        row: usize,
+        workload: &Workload,
+        iters: u64,
+    ) -> Result<Duration, BenchError> {
+        time_row(&self.executor, &mut self.counted[row], workload, iters)
     }
 
     /// Runs `row` `iters` times on `workload` and returns the total time.
@@ -534,16 +600,7 @@ impl Harness {
         workload: &Workload,
         iters: u64,
     ) -> Result<Duration, BenchError> {
-        let executor = &self.executor;
-        let _entered = executor.enter();
-        let Row { info, caller } = &mut self.rows[row];
-        caller
-            .time(executor, &workload.input, iters)
-            .map_err(|source| BenchError::Call {
-                row: info.name.clone(),
-                workload: workload.id.to_owned(),
-                source,
-            })
+        time_row(&self.executor, &mut self.rows[row], workload, iters)
     }
 }
 

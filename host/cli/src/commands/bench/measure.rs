@@ -49,7 +49,14 @@ pub struct Cell {
     pub median: Duration,
     /// What one transform moved across the boundary (the second call, once any buffers exist).
     pub traffic: Traffic,
+    /// Median time per transform on the row's twin that counts guest calls with a call hook:
+    /// measured on [`COUNTED_WORKLOAD`] for rows that call a guest.
+    pub counted: Option<Duration>,
 }
+
+/// The workload on which the cost of counting guest calls is measured: the smallest, where a
+/// call's fixed costs show most.
+pub const COUNTED_WORKLOAD: &str = "W0";
 
 /// One instantiation figure.
 #[derive(Debug, Clone)]
@@ -188,16 +195,23 @@ pub fn run(
             let traffic = harness.check(row, workload)?;
             let once = harness.time(row, workload, 1)?;
             let iters = iterations(plan.sample_target, once, 1_000_000);
-            per_row.push((row, traffic, iters, Timings::new()));
+            let counted = (workload.id == COUNTED_WORKLOAD && rows[row].path.is_some())
+                .then(Timings::new);
+            per_row.push((row, traffic, iters, Timings::new(), counted));
         }
         let watched: Vec<(usize, usize)> = (0..rows.len())
             .filter_map(|row| Some((row, harness.memory_bytes(row)?)))
             .collect();
         for _ in 0..plan.samples {
-            for (row, _, iters, timings) in &mut per_row {
+            for (row, _, iters, timings, counted) in &mut per_row {
                 let total = harness.time(*row, workload, *iters)?;
                 timings.record(per_call(total, *iters));
                 tick(&format!("{} {}", workload.id, rows[*row].name));
+                if let Some(counted) = counted {
+                    let total = harness.time_counted(*row, workload, *iters)?;
+                    counted.record(per_call(total, *iters));
+                    tick(&format!("{} {} (counted)", workload.id, rows[*row].name));
+                }
             }
         }
         for (row, before) in watched {
@@ -208,12 +222,17 @@ pub fn run(
                 after: harness.memory_bytes(row).unwrap_or(before),
             });
         }
-        cells.extend(per_row.into_iter().map(|(row, traffic, _, timings)| Cell {
-            workload: workload.id,
-            row,
-            median: timings.median(),
-            traffic,
-        }));
+        cells.extend(
+            per_row
+                .into_iter()
+                .map(|(row, traffic, _, timings, counted)| Cell {
+                    workload: workload.id,
+                    row,
+                    median: timings.median(),
+                    traffic,
+                    counted: counted.map(|c| c.median()),
+                }),
+        );
     }
     drop(harness);
 
@@ -249,5 +268,8 @@ pub fn run(
 
 /// The number of times [`run`] calls its `tick`.
 pub fn total_samples(plan: Plan) -> u64 {
-    (workloads().len() * row_count() * plan.samples + inst_row_count() * plan.inst_samples) as u64
+    // Every row on every workload, the guest rows once more with calls counted on
+    // COUNTED_WORKLOAD, and instantiation.
+    ((workloads().len() * row_count() + row_count() - 1) * plan.samples
+        + inst_row_count() * plan.inst_samples) as u64
 }

@@ -136,7 +136,7 @@ pub fn goals(results: &Results) -> Vec<Goal> {
 pub fn ratio_rows(results: &Results, out: &mut String) {
     for peer in &results.peers {
         for row in peer_rows(peer) {
-            let _ = write!(out, "| {} |", row.name);
+            let _ = write!(out, "| {} |", super::report::anchored(&row.name));
             for w in &results.workloads {
                 let _ = write!(
                     out,

@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::BenchError;
 use super::chart::svg;
 use super::matrix::{InstKind, NATIVE};
-use super::measure::Results;
+use super::measure::{COUNTED_WORKLOAD, Results};
 use crate::stats::{fmt_duration, ratio};
 
 /// The wasmtime release the host is pinned to (`=48.0.8` in the workspace manifest).
@@ -38,14 +39,17 @@ impl Goal {
     }
 }
 
-/// The issue's transform goals, by row name: (workload, row, over, bound).
-const TRANSFORM_GOALS: [(&str, &str, &str, f64); 6] = [
+/// The issues' transform goals, by row name: (workload, row, over, bound). The first six are
+/// "One shape for every path"'s; the last two the tighter per-call goals of the peers' issue.
+const TRANSFORM_GOALS: [(&str, &str, &str, f64); 8] = [
     ("W3", "component/sync", NATIVE, 3.0),
     ("W3", "raw/tuned", NATIVE, 3.0),
     ("W2", "component/sync", NATIVE, 4.0),
     ("W2", "raw/tuned", NATIVE, 3.0),
     ("W0", "component/sync", "raw/seed", 1.5),
     ("W0", "component/sync", "raw/tuned", 1.5),
+    ("W0", "component/sync", "raw/tuned", 1.0),
+    ("W0", "component/sync", NATIVE, 5.0),
 ];
 
 /// Pooling instantiation against on-demand, for every registered path.
@@ -207,12 +211,51 @@ pub fn read_web_results(path: &Path) -> Result<WebResults, BenchError> {
     })
 }
 
+/// A row's name in the ratio table, with an anchor (`#row-component-sync`) the README links to.
+pub fn anchored(row: &str) -> String {
+    format!("<a id=\"row-{}\"></a>{row}", row.replace('/', "-"))
+}
+
+/// What counting guest calls with a store call hook costs: each guest row on
+/// [`COUNTED_WORKLOAD`], timed without the hook and on its counting twin.
+fn counting_section(results: &Results, out: &mut String) {
+    let cells: Vec<(&str, Duration, Duration)> = results
+        .cells
+        .iter()
+        .filter_map(|cell| {
+            let counted = cell.counted?;
+            Some((results.rows[cell.row].name.as_str(), cell.median, counted))
+        })
+        .collect();
+    if cells.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Call counting\n\n\
+         `Limits::count_guest_calls` installs a store call hook, which wasmtime runs on every \
+         transition between host and guest; it gives the guest-call counts above and the demo's \
+         traffic lines. Each guest row on {COUNTED_WORKLOAD}, timed without it (the figures \
+         above) and with it, samples interleaved:\n\n\
+         | row | without the hook | with the hook | with ÷ without |\n|---|---:|---:|---:|"
+    );
+    for (row, without, with) in cells {
+        let _ = writeln!(
+            out,
+            "| {row} | {} | {} | {:.2}× |",
+            fmt_duration(without),
+            fmt_duration(with),
+            with.as_secs_f64() / without.as_secs_f64().max(1e-12)
+        );
+    }
+}
+
 /// The browser section of the report, markers included.
 pub fn web_section(web: Option<&WebResults>) -> String {
     let mut out = String::new();
     out.push_str(WEB_START);
     out.push_str(
-        "\n## Browser (jco component vs wasm-bindgen vs hand-written TypeScript ptr/len)\n\n",
+        "\n<a id=\"browser\"></a>\n\n## Browser (jco component vs wasm-bindgen vs hand-written TypeScript ptr/len)\n\n",
     );
     let Some(web) = web else {
         out.push_str(
@@ -287,7 +330,9 @@ pub fn web_section(web: Option<&WebResults>) -> String {
         );
     }
     if !web.shipped_bytes.is_empty() {
-        out.push_str("\n| path | JS glue | wasm | total |\n|---|---:|---:|---:|\n");
+        out.push_str(
+            "\n<a id=\"browser-bytes\"></a>\n\n| path | JS glue | wasm | total |\n|---|---:|---:|---:|\n",
+        );
         for shipped in &web.shipped_bytes {
             let _ = writeln!(
                 out,
@@ -401,7 +446,7 @@ pub fn markdown(
     }
     out.push('\n');
     for (index, row) in results.rows.iter().enumerate() {
-        let _ = write!(out, "| {} |", row.name);
+        let _ = write!(out, "| {} |", anchored(&row.name));
         for w in &results.workloads {
             let _ = write!(
                 out,
@@ -461,8 +506,11 @@ pub fn markdown(
          `cabi_realloc` per string and list the canonical ABI places in guest memory; on the raw \
          path, every export the host calls. Bytes in/out are payload bytes copied into and out of \
          guest memory (canonical layout for the component, postcard plus the 8-byte result region \
-         for raw). The `fresh` rows include instantiation.\n",
+         for raw). The `fresh` rows include instantiation. The timed instances have no call hook: \
+         the counts come from a twin of each row whose engine counts (see \"Call counting\" \
+         below).\n",
     );
+    counting_section(results, &mut out);
     super::peers::section(results, &mut out);
 
     out.push_str("\n## Instance reuse and memory growth\n\n");
@@ -505,7 +553,7 @@ pub fn markdown(
         "\n`load-from-bytes` is the path's `Load::load`: validate, compile with Cranelift, link \
          and check the contract. `deserialize-precompiled` loads an artifact this engine \
          precompiled instead of compiling. The instantiate rows are `Guest::instantiate`: a store \
-         (with its limiter, call hook and an empty WASI context) and an instance from the \
+         (with its limiter and an empty WASI context; no call hook) and an instance from the \
          prepared `InstancePre`, both dropped. The pooling engine reserves slots for 128 memories \
          of up to 256 MiB.\n\n",
     );

@@ -40,6 +40,7 @@ fn synthetic_results() -> Results {
                 row,
                 median: Duration::from_micros(10 * (row as u64 + 1)),
                 traffic: Traffic::default(),
+                counted: None,
             });
         }
     }
