@@ -75,9 +75,9 @@ pub struct Limits {
     /// The largest guest file [`Load::load_file`] reads.
     pub max_guest_file_bytes: u64,
     /// Whether a store call hook counts the entries into guest code
-    /// ([`Traffic::guest_calls`]). The hook runs on every transition between host and guest:
-    /// on the seed-sized record it adds about a third to a call (the "Call counting" section of
-    /// bench/report.md), so a host that does not report the count turns it off.
+    /// ([`Traffic::guest_calls`]). The hook runs on every transition between host and guest: on
+    /// the seed-sized record it adds up to about a tenth to a call (the "Call counting" section
+    /// of bench/report.md), so a host that does not report the count turns it off.
     pub count_guest_calls: bool,
 }
 

@@ -994,8 +994,7 @@ fn main() -> Result<()> {
             };
             rows.push(measure(&wrk, secs, dir.path(), &server, &target)?);
         }
-        let (row, large_only, large, bytes) =
-            mixed(&wrk, secs, dir.path(), &server, args.large)?;
+        let (row, large_only, large, bytes) = mixed(&wrk, secs, dir.path(), &server, args.large)?;
         rows.push(row);
         (large_only, large, bytes)
     };

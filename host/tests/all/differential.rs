@@ -166,7 +166,12 @@ fn with_call_counting_off_no_calls_are_counted_and_outputs_agree() {
             let guest = path.load_default(&runtime).expect("a default guest loads");
             let mut instance = guest.instantiate().await.expect("instantiates");
             let called = instance.transform(&input).await.unwrap();
-            assert_eq!(called.value, native_transform(input.clone()), "{}", path.name());
+            assert_eq!(
+                called.value,
+                native_transform(input.clone()),
+                "{}",
+                path.name()
+            );
             assert_eq!(called.traffic.guest_calls, 0, "{}", path.name());
             // Bytes are still counted: they need no hook.
             assert!(called.traffic.bytes_in > 0, "{}", path.name());

@@ -92,7 +92,7 @@ impl LimitArgs {
     }
 
     /// As [`LimitArgs::runtime`], for a command that reports no traffic: no call hook counts
-    /// guest calls (it costs a third of a small call).
+    /// guest calls (up to about a tenth of a small call).
     ///
     /// # Errors
     ///

@@ -21,8 +21,8 @@ pub use boundary_kernel::workloads::{Workload, workloads};
 use super::BenchError;
 
 /// The library defaults, with room for W2 and W3 and a deadline no slow sample reaches. Timed
-/// instances do not count guest calls (a call hook costs a third of a W0 call); the harness
-/// gets the counts from a counting twin of each row.
+/// instances do not count guest calls (a call hook adds up to about a tenth to a W0 call); the
+/// harness gets the counts from a counting twin of each row.
 pub fn bench_limits(allocator: Allocator) -> Limits {
     Limits {
         max_memory_bytes: 256 << 20,
@@ -548,13 +548,14 @@ impl Harness {
         let mut traffic = Traffic::default();
         for rows in [&mut self.rows, &mut self.counted] {
             let Row { info, caller } = &mut rows[row];
-            let called = caller
-                .call(executor, &workload.input)
-                .map_err(|source| BenchError::Call {
-                    row: info.name.clone(),
-                    workload: workload.id.to_owned(),
-                    source,
-                })?;
+            let called =
+                caller
+                    .call(executor, &workload.input)
+                    .map_err(|source| BenchError::Call {
+                        row: info.name.clone(),
+                        workload: workload.id.to_owned(),
+                        source,
+                    })?;
             if called.value != expected {
                 return Err(BenchError::Mismatch {
                     row: info.name.clone(),

@@ -195,8 +195,8 @@ pub fn run(
             let traffic = harness.check(row, workload)?;
             let once = harness.time(row, workload, 1)?;
             let iters = iterations(plan.sample_target, once, 1_000_000);
-            let counted = (workload.id == COUNTED_WORKLOAD && rows[row].path.is_some())
-                .then(Timings::new);
+            let counted =
+                (workload.id == COUNTED_WORKLOAD && rows[row].path.is_some()).then(Timings::new);
             per_row.push((row, traffic, iters, Timings::new(), counted));
         }
         let watched: Vec<(usize, usize)> = (0..rows.len())
