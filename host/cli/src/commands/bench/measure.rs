@@ -189,14 +189,14 @@ pub fn run(
     let mut memory = Vec::new();
     for workload in &workloads {
         let mut per_row = Vec::new();
-        for row in 0..rows.len() {
+        for (row, info) in rows.iter().enumerate() {
             harness.check(row, workload)?;
             // The second call shows the steady state (the tuned buffers exist by then).
             let traffic = harness.check(row, workload)?;
             let once = harness.time(row, workload, 1)?;
             let iters = iterations(plan.sample_target, once, 1_000_000);
             let counted =
-                (workload.id == COUNTED_WORKLOAD && rows[row].path.is_some()).then(Timings::new);
+                (workload.id == COUNTED_WORKLOAD && info.path.is_some()).then(Timings::new);
             per_row.push((row, traffic, iters, Timings::new(), counted));
         }
         let watched: Vec<(usize, usize)> = (0..rows.len())
