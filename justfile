@@ -148,6 +148,11 @@ bench-peers *flags: setup
 bench-criterion *filter: setup
     {{cargo}} bench -p {{cli}} --bench boundary -- {{filter}}
 
+# What wasmtime's concurrency_support costs a synchronous component call, on and off in one run: writes bench/concurrency.md. Builds wasmtime with component-model-async in its own target directory (target/concurrency), so the main build is untouched.
+[group('perf')]
+bench-concurrency: setup
+    CARGO_TARGET_DIR=target/concurrency {{cargo}} run --quiet --release -p boundary-host --features component-model-async --example concurrency -- --out bench/concurrency.md
+
 # Load figures on loopback (wrk, installed with apt-get as root when missing): `boundary serve` (component, raw), `wasmtime serve` with the http guest, small requests beside eight 7 MiB ones; writes bench/serve.md and bench/serve.json.
 [group('perf')]
 bench-serve *flags: setup setup-wasmtime

@@ -79,6 +79,11 @@ pub struct Limits {
     /// the seed-sized record it adds up to about a tenth to a call (the "Call counting" section
     /// of bench/report.md), so a host that does not report the count turns it off.
     pub count_guest_calls: bool,
+    /// Wasmtime's `Config::concurrency_support`: the component model's async machinery, which
+    /// no call here uses (each store makes one call at a time). Only a build with this crate's
+    /// `component-model-async` feature can turn it on; `just bench-concurrency` measures what it
+    /// costs a synchronous call (bench/concurrency.md).
+    pub concurrency_support: bool,
 }
 
 impl Default for Limits {
@@ -93,6 +98,7 @@ impl Default for Limits {
             allocator: Allocator::OnDemand,
             max_guest_file_bytes: 64 << 20,
             count_guest_calls: true,
+            concurrency_support: false,
         }
     }
 }
@@ -156,11 +162,11 @@ impl Runtime {
             // frames around it: keep wasmtime's default margin (2 MiB fiber for 512 KiB of wasm).
             .async_stack_size(limits.max_wasm_stack.saturating_add(ASYNC_STACK_MARGIN))
             // Concurrent (component-model-async) execution is not used: every call here is one
-            // call at a time per store. Off, a store sets up no concurrency state. (This build
-            // does not enable wasmtime's `component-model-async` feature, so it is off by
-            // default too; saying so keeps it off if a dependency ever turns the feature on.
-            // bench/tuning.md has the measurement.)
-            .concurrency_support(false);
+            // call at a time per store. Off, a store sets up no concurrency state. Without the
+            // `component-model-async` feature wasmtime has no such support to turn on; with it,
+            // wasmtime 48 turns it on by default, so say which. bench/concurrency.md has what
+            // it costs.
+            .concurrency_support(limits.concurrency_support);
         if limits.allocator == Allocator::Pooling {
             let mut pooling = PoolingAllocationConfig::default();
             pooling

@@ -377,12 +377,8 @@ fn time_row(
         })
 }
 
-/// Native Rust, then every registered path's rows, on engines that count guest calls or not.
-fn build_rows(
-    executor: &tokio::runtime::Runtime,
-    guests: &Guests,
-    count_guest_calls: bool,
-) -> Result<Vec<Row>, BenchError> {
+/// An on-demand and a pooling engine with [`bench_limits`], counting guest calls or not.
+fn engines(count_guest_calls: bool) -> Result<(Runtime, Runtime), BenchError> {
     let engine = |allocator| {
         Runtime::new(Limits {
             count_guest_calls,
@@ -393,7 +389,16 @@ fn build_rows(
             source,
         })
     };
-    let (runtime, pooling) = (engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?);
+    Ok((engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?))
+}
+
+/// Native Rust, then every registered path's rows, on engines that count guest calls or not.
+fn build_rows(
+    executor: &tokio::runtime::Runtime,
+    guests: &Guests,
+    count_guest_calls: bool,
+) -> Result<Vec<Row>, BenchError> {
+    let (runtime, pooling) = engines(count_guest_calls)?;
     let mut add = AddRows {
         runtime: &runtime,
         pooling: &pooling,
@@ -428,12 +433,14 @@ impl TryPathVisitor for AddRows<'_> {
 
     fn try_visit<G: Load>(&mut self, registration: &Registration) -> Result<(), BenchError> {
         let path = registration.name;
-        let guest = G::load(self.runtime, self.guests.bytes(registration)).map_err(|source| {
-            BenchError::Load {
+        let load = |runtime: &Runtime| {
+            G::load(runtime, self.guests.bytes(registration)).map_err(|source| BenchError::Load {
                 what: self.guests.what(registration),
                 source,
-            }
-        })?;
+            })
+        };
+        let guest = load(self.runtime)?;
+        let pooled = load(self.pooling)?;
         let setup = |row: String| {
             move |source| BenchError::Call {
                 row,
@@ -441,47 +448,41 @@ impl TryPathVisitor for AddRows<'_> {
                 source,
             }
         };
-        let name = transform_row(path);
-        let instance = self
-            .executor
-            .block_on(guest.instantiate())
-            .map_err(setup(name.clone()))?;
-        self.rows.push(Row {
-            info: RowInfo {
-                name,
-                about: format!(
+        for (from, name, about, kind) in [
+            (
+                &guest,
+                transform_row(path),
+                format!(
                     "`Instance::transform`, one reused instance, awaited on a current-thread \
                      executor ({})",
                     registration.about
                 ),
-                path: Some(path),
-                kind: RowKind::Transform,
-            },
-            caller: Box::new(Reused(instance)),
-        });
-        let name = pooled_row(path);
-        let pooled = G::load(self.pooling, self.guests.bytes(registration)).map_err(|source| {
-            BenchError::Load {
-                what: self.guests.what(registration),
-                source,
-            }
-        })?;
-        let instance = self
-            .executor
-            .block_on(pooled.instantiate())
-            .map_err(setup(name.clone()))?;
-        self.rows.push(Row {
-            info: RowInfo {
-                name,
-                about: format!(
+                RowKind::Transform,
+            ),
+            (
+                &pooled,
+                pooled_row(path),
+                format!(
                     "as `{path}/transform`, the instance from the pooling allocator (its memory \
                      a slot reserved up front)"
                 ),
-                path: Some(path),
-                kind: RowKind::Pooled,
-            },
-            caller: Box::new(Reused(instance)),
-        });
+                RowKind::Pooled,
+            ),
+        ] {
+            let instance = self
+                .executor
+                .block_on(from.instantiate())
+                .map_err(setup(name.clone()))?;
+            self.rows.push(Row {
+                info: RowInfo {
+                    name,
+                    about,
+                    path: Some(path),
+                    kind,
+                },
+                caller: Box::new(Reused(instance)),
+            });
+        }
         for variant in G::variants() {
             let name = format!("{path}/{}", variant.name);
             let call = (variant.prepare)(&guest).map_err(setup(name.clone()))?;
@@ -837,13 +838,7 @@ impl InstHarness {
     ///
     /// [`BenchError::Load`] or [`BenchError::Artifact`] if a guest does not load or precompile.
     pub fn new(guests: &Guests) -> Result<Self, BenchError> {
-        let engine = |allocator| {
-            Runtime::new(bench_limits(allocator)).map_err(|source| BenchError::Load {
-                what: "the engine".to_owned(),
-                source,
-            })
-        };
-        let (on_demand, pooling) = (engine(Allocator::OnDemand)?, engine(Allocator::Pooling)?);
+        let (on_demand, pooling) = engines(false)?;
         let mut add = AddInstRows {
             on_demand: &on_demand,
             pooling: &pooling,
