@@ -128,9 +128,9 @@ fuzz-all secs="30":
     just fuzz host_result {{secs}}
     just fuzz differential {{secs}}
 
-# Benchmark every workload on every path and instantiation (the Extism peer first, in its own process); write bench/report.md and bench/chart.svg.
+# Benchmark every workload on every path and instantiation (the Extism peer first, in its own process), then the browser's three paths (bench-web); write bench/report.md and bench/chart.svg.
 [group('perf')]
-bench: setup (bench-peers)
+bench: setup (bench-peers) && bench-web
     {{boundary-release}} bench --peer-results {{peer-results}} --out bench/report.md
 
 # The same matrix with fewer, shorter samples.
