@@ -15,6 +15,36 @@ pub fn any_name() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Records that stress a boundary: the seed's example, empty ones, non-ASCII, NUL and JSON
+/// escapes, 10,000 names, a 1 MiB name of 2-byte characters and one of ASCII. The host's
+/// differential test and the peers' tests run them all.
+pub fn edge_records() -> Vec<SomeDataStruct> {
+    vec![
+        SomeDataStruct::example(),
+        SomeDataStruct::default(),
+        SomeDataStruct {
+            name: String::new(),
+            names: vec![String::new(); 3],
+        },
+        SomeDataStruct {
+            name: "Grüße, 世界 🦀".into(),
+            names: vec!["𝄞".into(), "é".into(), "\u{0}".into(), "\"\\\n".into()],
+        },
+        SomeDataStruct {
+            name: "many".into(),
+            names: (0..10_000).map(|i| format!("name-{i:05}")).collect(),
+        },
+        SomeDataStruct {
+            name: "é".repeat(512 * 1024),
+            names: vec!["x".into()],
+        },
+        SomeDataStruct {
+            name: "x".repeat(1 << 20),
+            names: vec![],
+        },
+    ]
+}
+
 /// Records of up to `max_names` names made of [`any_name`]s.
 pub fn any_record(max_names: usize) -> impl Strategy<Value = SomeDataStruct> {
     (

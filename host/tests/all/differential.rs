@@ -2,7 +2,7 @@
 //! A new path registered in `boundary-guests` is covered here without a change.
 
 use boundary_host::{AnyInstance, Instance, SomeDataStruct, native_button_text, native_transform};
-use boundary_kernel::strategies::any_name;
+use boundary_kernel::strategies::{any_name, edge_records};
 use proptest::prelude::*;
 
 use crate::{block_on, every_path, instances};
@@ -65,30 +65,7 @@ proptest! {
 fn edge_records_agree() {
     let rt = runtime();
     let mut paths = rt.block_on(every_path());
-    let cases = [
-        SomeDataStruct::example(),
-        SomeDataStruct::default(),
-        SomeDataStruct {
-            name: String::new(),
-            names: vec![String::new(); 3],
-        },
-        SomeDataStruct {
-            name: "Grüße, 世界 🦀".into(),
-            names: vec!["𝄞".into(), "é".into(), "\u{0}".into()],
-        },
-        SomeDataStruct {
-            name: "many".into(),
-            names: (0..10_000).map(|i| format!("name-{i:05}")).collect(),
-        },
-        SomeDataStruct {
-            name: "é".repeat(512 * 1024),
-            names: vec!["x".into()],
-        },
-        SomeDataStruct {
-            name: "x".repeat(1 << 20),
-            names: vec![],
-        },
-    ];
+    let cases = edge_records();
     for input in &cases {
         let out = check(&rt, &mut paths, input).unwrap();
         assert_eq!(out.names.last().map(String::as_str), Some("new name"));

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use boundary_kernel::strategies::{any_record, any_status};
+use boundary_kernel::strategies::{any_record, any_status, edge_records};
 use boundary_kernel::wire;
 use boundary_kernel::workloads::workloads;
 use boundary_kernel::{SomeDataStruct, button_text, transform};
@@ -39,30 +39,6 @@ fn hex(text: &str) -> Vec<u8> {
                 .unwrap_or_else(|_| panic!("{text:?} is not hex"))
         })
         .collect()
-}
-
-/// Records that stress the transport: empty, non-ASCII, NUL, many names, one large name.
-fn edge_records() -> Vec<SomeDataStruct> {
-    vec![
-        SomeDataStruct::example(),
-        SomeDataStruct::default(),
-        SomeDataStruct {
-            name: String::new(),
-            names: vec![String::new(); 3],
-        },
-        SomeDataStruct {
-            name: "Grüße, 世界 🦀".into(),
-            names: vec!["𝄞".into(), "é".into(), "\u{0}".into(), "\"\\\n".into()],
-        },
-        SomeDataStruct {
-            name: "many".into(),
-            names: (0..10_000).map(|i| format!("name-{i:05}")).collect(),
-        },
-        SomeDataStruct {
-            name: "é".repeat(512 * 1024),
-            names: vec!["x".into()],
-        },
-    ]
 }
 
 fn assert_agrees(peer: &mut Peer, input: &SomeDataStruct) {
