@@ -66,8 +66,21 @@ fn median(mut per_call: Vec<Duration>) -> Duration {
     per_call[per_call.len() / 2]
 }
 
-fn main() -> Result<()> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<()> {
     let args = args()?;
+    if args.out.is_dir() {
+        bail!(
+            "--out {} is a directory: give a file name",
+            args.out.display()
+        );
+    }
     let mut on = instance(true)?;
     let mut off = instance(false)?;
     let mut table = String::from(
@@ -122,12 +135,24 @@ fn main() -> Result<()> {
          build compiles the support out.\n\n{table}",
         args.samples
     );
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    // Through a temporary file in the same directory, removed if anything fails.
+    let dir = args
+        .out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut temp, report.as_bytes())?;
+    #[cfg(unix)]
+    {
+        // A temporary file is private (0600); the report is not.
+        use std::os::unix::fs::PermissionsExt as _;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    let temp = args.out.with_extension("md.tmp");
-    std::fs::write(&temp, &report)?;
-    std::fs::rename(&temp, &args.out)
+    temp.persist(&args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     print!("{report}");
     Ok(())
