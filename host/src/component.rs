@@ -16,10 +16,6 @@ use crate::inspect::{self, WasmKind};
 use crate::path::{Guest, Instance, Load, Variant, VariantCall};
 use crate::{Called, Limits, Runtime, Traffic};
 
-/// The functions the `transformer` world exports. Their types are checked by wasmtime against
-/// the bindings generated from `wit/`, the one place they are stated.
-const WORLD_EXPORTS: [&str; 2] = ["transform", "button-text"];
-
 /// Per-store state of a component instance.
 struct ComponentState {
     /// WASI with nothing granted: no files, no environment, no network, no stdio. It is linked
@@ -386,7 +382,9 @@ pub fn canonical_size(record: &SomeDataStruct) -> u64 {
 fn world_mismatch(runtime: &Runtime, component: &Component, error: wasmtime::Error) -> LoadError {
     let message = wasmtime_one_line(&error);
     let ty = component.component_type();
-    let (name, found) = WORLD_EXPORTS
+    // The world's exports by name; their types are checked by wasmtime against the bindings
+    // generated from `wit/`, the one place they are stated.
+    let (name, found) = inspect::TRANSFORMER_EXPORTS
         .iter()
         .find(|name| message.contains(&format!("`{name}`")))
         .and_then(|name| match ty.get_export(runtime.engine(), name)?.ty {
@@ -419,7 +417,7 @@ fn check_world(runtime: &Runtime, component: &Component) -> Result<(), LoadError
             name: name.to_owned(),
         });
     }
-    for name in WORLD_EXPORTS {
+    for name in inspect::TRANSFORMER_EXPORTS {
         match ty.get_export(engine, name).map(|export| export.ty) {
             None => {
                 return Err(LoadError::MissingExport {
