@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use boundary_host::{ComponentGuest, Limits, Load, Runtime, SyncComponentInstance};
-use boundary_kernel::workloads::workloads;
+use boundary_kernel::workloads::{iterations, workloads};
 
 /// A sample repeats the call for at least this long.
 const SAMPLE_TARGET: Duration = Duration::from_millis(8);
@@ -89,7 +89,7 @@ fn run() -> Result<()> {
     );
     for workload in workloads() {
         let expected = boundary_kernel::transform(workload.input.clone());
-        let mut iters = 1;
+        let mut iters = 1_u64;
         for instance in [&mut on, &mut off] {
             let start = Instant::now();
             let output = instance.transform(&workload.input)?.value;
@@ -99,10 +99,8 @@ fn run() -> Result<()> {
                     workload.id
                 );
             }
-            let once = start.elapsed().max(Duration::from_nanos(1));
-            iters = iters.max((SAMPLE_TARGET.as_nanos() / once.as_nanos()).clamp(1, 1_000_000));
+            iters = iters.max(iterations(SAMPLE_TARGET, start.elapsed(), 1_000_000));
         }
-        let iters = u64::try_from(iters)?;
         let (mut with, mut without) = (Vec::new(), Vec::new());
         for _ in 0..args.samples {
             for (instance, times) in [(&mut off, &mut without), (&mut on, &mut with)] {

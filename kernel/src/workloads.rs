@@ -8,6 +8,8 @@
 //! A peer that runs in its own process hands its figures to `boundary bench --peer-results` as
 //! JSON in the shape of [`PeerResults`].
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::SomeDataStruct;
@@ -30,6 +32,14 @@ impl Workload {
     pub fn payload_bytes(&self) -> u64 {
         (self.input.name.len() + self.input.names.iter().map(String::len).sum::<usize>()) as u64
     }
+}
+
+/// How many times to repeat a call that took `once` so that a timed sample lasts `target`: at
+/// least 1, at most `max`. Every process that times these workloads (`boundary bench`, a peer's
+/// bench, the concurrency example) sizes its samples this way, so their figures compare.
+pub fn iterations(target: Duration, once: Duration, max: u128) -> u64 {
+    let once = once.max(Duration::from_nanos(1));
+    u64::try_from((target.as_nanos() / once.as_nanos()).clamp(1, max)).unwrap_or(1)
 }
 
 /// A deterministic name of exactly `len` ASCII bytes: `n000042-abcd...`, cut to `len`.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use boundary_kernel::SomeDataStruct;
 use boundary_kernel::workloads::{
-    PeerCell, PeerResults, PeerRow, PeerWorkload, Workload, workloads,
+    PeerCell, PeerResults, PeerRow, PeerWorkload, Workload, iterations, workloads,
 };
 use hdrhistogram::Histogram;
 
@@ -131,12 +131,6 @@ fn time(
     Ok(start.elapsed())
 }
 
-/// How many times to repeat a call that took `once` so that a sample lasts `target`.
-fn iterations(target: Duration, once: Duration) -> u64 {
-    let once = once.max(Duration::from_nanos(1));
-    u64::try_from((target.as_nanos() / once.as_nanos()).clamp(1, 1_000_000)).unwrap_or(1)
-}
-
 /// Per-call durations in nanoseconds; the median is reported.
 fn histogram() -> Histogram<u64> {
     // From 1 ns to an hour, three significant figures: constant bounds hdrhistogram accepts.
@@ -191,7 +185,11 @@ pub fn run(plan: Plan, quick: bool, mut tick: impl FnMut(&str)) -> Result<PeerRe
                 }
             }
             let once = time(&mut peer, row, &workload.input, 1).map_err(failed(row))?;
-            per_row.push((row, iterations(plan.sample_target, once), histogram()));
+            per_row.push((
+                row,
+                iterations(plan.sample_target, once, 1_000_000),
+                histogram(),
+            ));
         }
         for _ in 0..plan.samples {
             for (row, iters, histogram) in &mut per_row {

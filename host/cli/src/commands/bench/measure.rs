@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use boundary_host::Traffic;
+use boundary_kernel::workloads::iterations;
 
 use super::BenchError;
 use super::matrix::{
@@ -155,12 +156,6 @@ impl Results {
         }
         paths
     }
-}
-
-/// How many times to repeat a call that took `once` so that a sample lasts `target`.
-fn iterations(target: Duration, once: Duration, max: u128) -> u64 {
-    let once = once.max(Duration::from_nanos(1));
-    u64::try_from((target.as_nanos() / once.as_nanos()).clamp(1, max)).unwrap_or(1)
 }
 
 /// The per-call time of a sample of `iters` calls that took `total`.
