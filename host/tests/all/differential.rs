@@ -5,7 +5,7 @@ use boundary_host::{AnyInstance, Instance, SomeDataStruct, native_button_text, n
 use boundary_kernel::strategies::{any_name, edge_records};
 use proptest::prelude::*;
 
-use crate::{block_on, every_path, instances};
+use crate::{block_on, every_path, every_path_with, instances};
 
 /// One instance of every registered path, named.
 type Paths = Vec<(&'static str, AnyInstance)>;
@@ -131,27 +131,19 @@ fn traffic_is_counted_per_call() {
 
 #[test]
 fn with_call_counting_off_no_calls_are_counted_and_outputs_agree() {
-    use boundary_host::{Guest as _, Limits, Runtime};
+    use boundary_host::Limits;
     block_on(async {
-        let runtime = Runtime::new(Limits {
+        let limits = Limits {
             count_guest_calls: false,
             ..Limits::default()
-        })
-        .expect("engine");
+        };
         let input = SomeDataStruct::example();
-        for path in boundary_guests::paths() {
-            let guest = path.load_default(&runtime).expect("a default guest loads");
-            let mut instance = guest.instantiate().await.expect("instantiates");
+        for (name, mut instance) in every_path_with(limits).await {
             let called = instance.transform(&input).await.unwrap();
-            assert_eq!(
-                called.value,
-                native_transform(input.clone()),
-                "{}",
-                path.name()
-            );
-            assert_eq!(called.traffic.guest_calls, 0, "{}", path.name());
+            assert_eq!(called.value, native_transform(input.clone()), "{name}");
+            assert_eq!(called.traffic.guest_calls, 0, "{name}");
             // Bytes are still counted: they need no hook.
-            assert!(called.traffic.bytes_in > 0, "{}", path.name());
+            assert!(called.traffic.bytes_in > 0, "{name}");
         }
     });
 }

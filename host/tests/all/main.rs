@@ -9,13 +9,19 @@ mod inspect;
 mod pool;
 
 use boundary_host::{
-    AnyInstance, ComponentGuest, ComponentInstance, Guest, Load, RawGuest, RawInstance, Runtime,
+    AnyInstance, ComponentGuest, ComponentInstance, Guest, Limits, Load, RawGuest, RawInstance,
+    Runtime,
 };
 
 /// A runtime with the default limits and one fresh instance of every registered path's default
 /// guest, named.
 pub async fn every_path() -> Vec<(&'static str, AnyInstance)> {
-    let runtime = Runtime::new(Default::default()).expect("engine");
+    every_path_with(Limits::default()).await
+}
+
+/// As [`every_path`], on a runtime with `limits`.
+pub async fn every_path_with(limits: Limits) -> Vec<(&'static str, AnyInstance)> {
+    let runtime = Runtime::new(limits).expect("engine");
     let mut instances = Vec::new();
     for path in boundary_guests::paths() {
         let guest = path.load_default(&runtime).expect("a default guest loads");
