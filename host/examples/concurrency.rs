@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use boundary_host::{ComponentGuest, Limits, Load, Runtime, SyncComponentInstance};
-use boundary_kernel::workloads::{iterations, workloads};
+use boundary_schema::workloads::{iterations, workloads};
 
 /// A sample repeats the call for at least this long.
 const SAMPLE_TARGET: Duration = Duration::from_millis(8);

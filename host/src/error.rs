@@ -35,6 +35,23 @@ pub enum Limit {
     MaxGuestFileBytes,
 }
 
+impl Limit {
+    /// The `boundary` command's flag that sets this limit (`boundary serve` takes the same
+    /// flags): every message about a limit ends with it, on the command line and in the
+    /// server's JSON errors alike.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::MaxInputBytes => "--max-input-bytes",
+            Self::MaxOutputBytes => "--max-output-bytes",
+            Self::MaxMemoryBytes => "--max-memory-mib",
+            Self::Deadline => "--deadline-ms",
+            Self::Fuel => "--fuel",
+            Self::MaxWasmStack => "--max-stack-kib",
+            Self::MaxGuestFileBytes => "--max-guest-mib",
+        }
+    }
+}
+
 /// Why a file could not be loaded as a guest.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -129,6 +146,34 @@ pub enum LoadError {
     /// Wasmtime rejected the engine configuration, or its clock could not start.
     #[error("cannot configure the engine")]
     Engine(#[source] BoxError),
+}
+
+/// Whose fault a failed call is ([`CallError::fault`]): what a caller tells its user. The
+/// command line maps it to an exit code, the server to an HTTP status, `batch` to a bad line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The caller's input does not fit: over [`crate::Limits::max_input_bytes`], or not
+    /// encodable for the guest. Nothing ran.
+    Input,
+    /// The guest refused the input through the contract (the error the contract lets it
+    /// report). The instance is as it was.
+    Refused,
+    /// The call ran past [`crate::Limits::deadline`] and was stopped.
+    Deadline,
+    /// The guest ran into a resource limit other than the deadline: memory, stack, fuel, or the
+    /// output size.
+    Limit,
+    /// The guest broke the contract: it trapped, returned a value the host refuses, or lacks an
+    /// export.
+    Broken,
+}
+
+impl Fault {
+    /// Whether the input, rather than the guest, is to blame: [`Fault::Input`] and
+    /// [`Fault::Refused`].
+    pub fn is_the_inputs(self) -> bool {
+        matches!(self, Self::Input | Self::Refused)
+    }
 }
 
 /// Why a call into a loaded guest failed.
@@ -265,7 +310,28 @@ impl CallError {
     /// Whether the caller's input caused this error (it is over a limit or cannot be encoded),
     /// rather than the guest.
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::InputTooLarge { .. } | Self::Encode(_))
+        self.fault() == Fault::Input
+    }
+
+    /// Whose fault the failure is, and so what a caller answers: the one classification the
+    /// command line's exit codes, the server's HTTP statuses and `batch`'s lines map from.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Self::InputTooLarge { .. } | Self::Encode(_) => Fault::Input,
+            Self::Guest(_) => Fault::Refused,
+            Self::Timeout { .. } => Fault::Deadline,
+            Self::OutOfFuel { .. }
+            | Self::StackOverflow { .. }
+            | Self::MemoryLimit { .. }
+            | Self::OutputTooLarge { .. } => Fault::Limit,
+            Self::Trap(_)
+            | Self::Instantiate(_)
+            | Self::AllocFailed { .. }
+            | Self::OutOfBounds { .. }
+            | Self::Misaligned { .. }
+            | Self::Decode { .. }
+            | Self::MissingExport(_) => Fault::Broken,
+        }
     }
 
     /// The limit this error ran into, if it is one.

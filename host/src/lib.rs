@@ -43,7 +43,7 @@ pub use boundary_kernel::{
 };
 pub use cache::{CacheStats, CacheWriteError, CompiledCache};
 pub use component::{ComponentGuest, ComponentInstance, SyncComponentInstance};
-pub use error::{CallError, Limit, LoadError, read_guest_file};
+pub use error::{CallError, Fault, Limit, LoadError, read_guest_file};
 pub use inspect::WasmKind;
 pub use path::{AnyGuest, AnyInstance, Guest, Instance, Load, Registration, Variant, VariantCall};
 pub use pool::Pool;

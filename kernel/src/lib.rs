@@ -12,7 +12,6 @@
 #[cfg(feature = "proptest")]
 pub mod strategies;
 pub mod wire;
-pub mod workloads;
 
 use serde::{Deserialize, Serialize};
 

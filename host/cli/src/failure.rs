@@ -43,15 +43,7 @@ impl Failure {
 
 /// The command-line flag that sets a limit: every limit message names it.
 pub fn flag(limit: Limit) -> &'static str {
-    match limit {
-        Limit::MaxInputBytes => "--max-input-bytes",
-        Limit::MaxOutputBytes => "--max-output-bytes",
-        Limit::MaxMemoryBytes => "--max-memory-mib",
-        Limit::Deadline => "--deadline-ms",
-        Limit::Fuel => "--fuel",
-        Limit::MaxWasmStack => "--max-stack-kib",
-        Limit::MaxGuestFileBytes => "--max-guest-mib",
-    }
+    limit.flag()
 }
 
 /// An error that ran into a limit, printed with the flag that sets the limit.

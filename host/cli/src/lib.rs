@@ -1,8 +1,7 @@
 //! The `boundary` command as a library: one module per command (`commands`), how failures map
-//! to exit codes (`failure`), and the timing statistics the commands share (`stats`). The binary
+//! to exit codes (`failure`); timing statistics are `boundary_schema::stats`. The binary
 //! (`main.rs`) only parses the command line and dispatches; the integration tests drive the
 //! server's router in-process through this crate.
 
 pub mod commands;
 pub mod failure;
-pub mod stats;

@@ -11,9 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use boundary_kernel::SomeDataStruct;
-use boundary_kernel::workloads::{
-    PeerCell, PeerResults, PeerRow, PeerWorkload, Workload, iterations, workloads,
-};
+use boundary_schema::peer::{PeerCell, PeerResults, PeerRow, PeerWorkload};
+use boundary_schema::workloads::{Workload, iterations, workloads};
 use hdrhistogram::Histogram;
 
 use crate::{EXTISM_VERSION, EXTISM_WASMTIME, Encoding, Peer, PeerError};

@@ -6,7 +6,7 @@
 //! `boundary-guests`, `boundary-cli`): two wasmtimes in one binary risk clashing C symbols. It
 //! runs in its own process (`boundary-extism bench`), measures its own native baseline there, and
 //! hands its figures to `boundary bench --peer-results` as
-//! [`boundary_kernel::workloads::PeerResults`].
+//! [`boundary_schema::peer::PeerResults`].
 //!
 //! Two encodings, one plugin:
 //! - [`Encoding::Json`]: `transform` and `button_text`, JSON in and out, as Extism users write

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use boundary_kernel::strategies::{any_record, any_status, edge_records};
 use boundary_kernel::wire;
-use boundary_kernel::workloads::workloads;
 use boundary_kernel::{SomeDataStruct, button_text, transform};
 use boundary_peer_extism::{Encoding, Peer, PeerError, one_line};
+use boundary_schema::workloads::workloads;
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -11,7 +11,7 @@ use boundary_host::{
 
 use crate::commands::{LimitArgs, block_on};
 use crate::failure::{Failure, FailureContext as _};
-use crate::stats::{Timings, fmt_duration, ratio};
+use boundary_schema::stats::{Timings, fmt_duration, ratio};
 
 /// The most calls `--calls` takes: ten million calls per path is minutes of timing, and the
 /// timings keep a bounded histogram however many there are.

@@ -1,4 +1,4 @@
-//! What is measured: the workloads (defined in `boundary_kernel::workloads`, which the Extism
+//! What is measured: the workloads (defined in `boundary_schema::workloads`, which the Extism
 //! peer's process measures too), the rows (native Rust, then every registered path's default
 //! call and variants), and the ways to get an instance. The rows are built by visiting the
 //! registry, so each path's calls are statically dispatched inside the timed loops.
@@ -16,7 +16,7 @@ use boundary_host::{
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
-pub use boundary_kernel::workloads::{Workload, workloads};
+pub use boundary_schema::workloads::{Workload, workloads};
 
 use super::BenchError;
 

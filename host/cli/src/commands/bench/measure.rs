@@ -1,17 +1,17 @@
 //! Measuring: calibrate each row, take the samples of one workload's rows round-robin, and
-//! keep the medians ([`crate::stats::Timings`], the statistics every command shares).
+//! keep the medians ([`boundary_schema::stats::Timings`], the statistics every command shares).
 
 use std::time::Duration;
 
 use boundary_host::Traffic;
-use boundary_kernel::workloads::iterations;
+use boundary_schema::workloads::iterations;
 
 use super::BenchError;
 use super::matrix::{
     Guests, Harness, InstHarness, InstKind, NATIVE, RowInfo, Workload, inst_row_count, row_count,
     workloads,
 };
-use crate::stats::{Timings, ratio};
+use boundary_schema::stats::{Timings, ratio};
 
 /// How long and how often to sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

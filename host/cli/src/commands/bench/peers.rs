@@ -2,7 +2,7 @@
 //! brings its own wasmtime (43) and so never links into this binary (wasmtime 48).
 //!
 //! A peer's process times its own native baseline on the same workloads
-//! ([`boundary_kernel::workloads`]), so each of its rows is reported as a ratio to *its* native,
+//! ([`boundary_schema::workloads`]), so each of its rows is reported as a ratio to *its* native,
 //! beside this process's rows and their ratios to this process's native. Comparisons across the
 //! two processes (the Extism goals) divide those ratios, so that a difference in the two
 //! processes' speed cancels out; the raw medians are shown too.
@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-pub use boundary_kernel::workloads::PeerResults;
+pub use boundary_schema::peer::PeerResults;
 
 use super::BenchError;
 use super::matrix::{NATIVE, Workload};
 use super::measure::Results;
 use super::report::Goal;
-use crate::stats::fmt_duration;
+use boundary_schema::stats::fmt_duration;
 
 /// The row of this process the peers are compared with.
 pub const COMPONENT_ROW: &str = "component/sync";
@@ -102,7 +102,7 @@ pub fn across(results: &Results, peer: &PeerResults, workload: &str, row: &str) 
 }
 
 /// The peers' rows (every row but their native).
-fn peer_rows(peer: &PeerResults) -> impl Iterator<Item = &boundary_kernel::workloads::PeerRow> {
+fn peer_rows(peer: &PeerResults) -> impl Iterator<Item = &boundary_schema::peer::PeerRow> {
     peer.rows.iter().filter(|r| r.name != PeerResults::NATIVE)
 }
 
@@ -201,7 +201,7 @@ pub fn section(results: &Results, out: &mut String) {
             out,
             "**{}** ({}) ran in its own process (`boundary-extism bench{}`, just before this \
              one), with its own native baseline: each of its rows is a ratio to that process's \
-             `native`, timed there on the same workloads (`boundary_kernel::workloads`) with the \
+             `native`, timed there on the same workloads (`boundary_schema::workloads`) with the \
              same method ({} samples per cell, each at least {:?}, round-robin, outputs checked \
              against native first).{}\n",
             peer.peer,
@@ -252,7 +252,8 @@ pub fn section(results: &Results, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use boundary_kernel::workloads::{PeerCell, PeerRow, PeerWorkload, workloads};
+    use boundary_schema::peer::{PeerCell, PeerRow, PeerWorkload};
+    use boundary_schema::workloads::workloads;
 
     use super::*;
 

@@ -10,7 +10,7 @@ use super::BenchError;
 use super::chart::svg;
 use super::matrix::{InstKind, NATIVE};
 use super::measure::{COUNTED_WORKLOAD, Results};
-use crate::stats::{fmt_duration, ratio};
+use boundary_schema::stats::{fmt_duration, ratio};
 
 /// The wasmtime release the host is pinned to (`=48.0.8` in the workspace manifest).
 pub const WASMTIME_VERSION: &str = "48.0.8";

@@ -1,4 +1,4 @@
-//! Timing statistics, shared by `demo`, `bench` and the soak: one place that turns samples into
+//! Timing statistics, shared by `boundary demo`, the benchmark, the soak and the Extism peer: one place that turns samples into
 //! medians and percentiles and prints durations.
 //!
 //! Samples go into an HDR histogram ([`hdrhistogram`]), which keeps a bounded amount of memory
