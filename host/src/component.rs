@@ -372,8 +372,11 @@ fn check_output(len: u64, limits: Limits) -> Result<u64, CallError> {
 /// Bytes a record occupies in guest memory under the canonical ABI: the UTF-8 bytes of every
 /// string, plus a `(ptr, len)` pair of 8 bytes for each element of `names`.
 pub fn canonical_size(record: &SomeDataStruct) -> u64 {
-    let strings: usize = record.name.len() + record.names.iter().map(String::len).sum::<usize>();
-    strings as u64 + 8 * record.names.len() as u64
+    // Exhaustive: a field added to the record (and so to the WIT, which `bindings` destructures
+    // the same way) is a compile error here until its bytes are counted.
+    let SomeDataStruct { name, names } = record;
+    let strings: usize = name.len() + names.iter().map(String::len).sum::<usize>();
+    strings as u64 + 8 * names.len() as u64
 }
 
 /// Wasmtime's type check against the bindings failed: the component exports the world's
