@@ -1,7 +1,7 @@
 //! How a command fails: a class for the exit code, and one line on stderr.
 
 use anyhow::anyhow;
-use boundary_host::{CallError, Limit, LoadError};
+use boundary_host::{CallError, Fault, Limit, LoadError};
 
 /// A failure, classified for the exit code.
 #[derive(Debug)]
@@ -87,14 +87,16 @@ impl From<LoadError> for Failure {
 }
 
 impl From<CallError> for Failure {
+    /// From the library's one classification ([`CallError::fault`]): input that does not fit is
+    /// bad input (exit 2); anything the guest did, a refusal through the contract included, is a
+    /// guest failure (exit 1). `batch` maps a refused record to a bad line instead.
     fn from(error: CallError) -> Self {
         let limit = error.limit();
-        let input = error.is_input_error();
+        let fault = error.fault();
         let error = with_flag(error, limit);
-        if input {
-            Self::Input(error)
-        } else {
-            Self::Guest(error)
+        match fault {
+            Fault::Input => Self::Input(error),
+            Fault::Refused | Fault::Deadline | Fault::Limit | Fault::Broken => Self::Guest(error),
         }
     }
 }
