@@ -2,7 +2,6 @@
 //! and how a core module measures up to the ptr/len ABI's export table.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -184,24 +183,13 @@ pub fn print_wat(bytes: &[u8]) -> anyhow::Result<String> {
     wasmprinter::print_bytes(bytes).context("cannot print the text format")
 }
 
-/// Writes every registered path's default guest, then the `wasi:http` component, into `dir`,
-/// each through a temporary file in `dir` renamed into place, so that a reader never sees half a
-/// file.
+/// Writes every registered path's default guest, then the `wasi:http` component, into `dir`
+/// (created if missing), each whole or not at all (`boundary_schema::write_atomically`), so that
+/// a reader never sees half a file.
 fn write_guests(dir: &Path) -> Result<(), Failure> {
-    let write = |file_name: &str, bytes: &[u8]| -> anyhow::Result<PathBuf> {
-        let target = dir.join(file_name);
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        file.write_all(bytes)
-            .and_then(|()| file.as_file().sync_all())
-            .with_context(|| format!("cannot write {}", file.path().display()))?;
-        readable_by_all(&file)?;
-        file.persist(&target)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", target.display()))?;
-        Ok(target)
-    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+        .map_err(Failure::Input)?;
     let guests = boundary_guests::paths()
         .into_iter()
         .map(|path| (path.registration.file_name, path.registration.default_guest))
@@ -210,22 +198,10 @@ fn write_guests(dir: &Path) -> Result<(), Failure> {
             boundary_guests::HTTP_COMPONENT,
         )]);
     for (file_name, bytes) in guests {
-        let target = write(file_name, bytes).map_err(Failure::Input)?;
+        let target = dir.join(file_name);
+        boundary_schema::write_atomically(&target, bytes)
+            .map_err(|e| Failure::Input(anyhow::Error::new(e)))?;
         println!("wrote {} ({} bytes)", target.display(), bytes.len());
     }
-    Ok(())
-}
-
-/// Gives a temporary file (created private) the permissions of an ordinary written file.
-fn readable_by_all(file: &tempfile::NamedTempFile) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot set the permissions of {}", file.path().display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = file;
     Ok(())
 }
