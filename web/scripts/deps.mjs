@@ -2,6 +2,12 @@
 // missing or older than web/package-lock.json, and does nothing otherwise. Uses nothing but Node,
 // so it runs before any package is there. `$NPM` names the npm to run (default `npm`).
 //
+// package.json's `allowScripts` denies esbuild's postinstall (`node install.js`, which only swaps
+// its JavaScript launcher for the native binary it already ships in @esbuild/linux-x64): npm 11
+// does not run a script its policy does not cover, and esbuild works without it (tsx and Vite
+// call it through its JavaScript API), so `npm ci` runs no install script and has no warning to
+// judge.
+//
 // "Older" is the time of node_modules/.package-lock.json, which npm writes at the end of every
 // install: an install that was interrupted, or a lock file changed by a pull, installs again.
 import { spawnSync } from 'node:child_process';
