@@ -93,6 +93,19 @@ pub enum PeerError {
     },
 }
 
+impl PeerError {
+    /// What a failed call of `export` becomes: the one conversion every call site maps with.
+    fn call<E>(export: &'static str) -> impl Fn(E) -> Self
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        move |source| Self::Call {
+            export,
+            source: source.into(),
+        }
+    }
+}
+
 /// The plugin, loaded once: one Extism `Plugin` (one wasmtime store and instance) that every
 /// call reuses, as an Extism host keeps a plugin around.
 pub struct Peer {
@@ -141,10 +154,7 @@ impl Peer {
         input: &SomeDataStruct,
     ) -> Result<SomeDataStruct, PeerError> {
         let export = encoding.transform_export();
-        let failed = |source: extism::Error| PeerError::Call {
-            export,
-            source: source.into(),
-        };
+        let failed = PeerError::call(export);
         match encoding {
             Encoding::Json => self
                 .plugin
@@ -159,10 +169,7 @@ impl Peer {
                     .plugin
                     .call::<&[u8], &[u8]>(export, &bytes)
                     .map_err(failed)?;
-                wire::decode_exact(out).map_err(|source| PeerError::Call {
-                    export,
-                    source: source.into(),
-                })
+                wire::decode_exact(out).map_err(PeerError::call(export))
             }
         }
     }
@@ -174,10 +181,7 @@ impl Peer {
     /// [`PeerError::Call`] if the plugin fails or its output does not decode.
     pub fn button_text(&mut self, encoding: Encoding, status: &str) -> Result<String, PeerError> {
         let export = encoding.button_text_export();
-        let failed = |source: extism::Error| PeerError::Call {
-            export,
-            source: source.into(),
-        };
+        let failed = PeerError::call(export);
         match encoding {
             Encoding::Json => self
                 .plugin
@@ -202,10 +206,7 @@ impl Peer {
         self.plugin
             .call::<&[u8], &[u8]>(export, input)
             .map(<[u8]>::to_vec)
-            .map_err(|source| PeerError::Call {
-                export,
-                source: source.into(),
-            })
+            .map_err(PeerError::call(export))
     }
 }
 
