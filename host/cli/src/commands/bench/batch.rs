@@ -1,4 +1,4 @@
-//! Batch throughput: `boundary batch`'s own pipeline ([`run_pipeline`]) on W1-sized records, at
+//! Batch throughput: `boundary batch`'s own pipeline (the batch engine's [`run_pipeline`]) on W1-sized records, at
 //! 1 and 2 worker threads, for native Rust and every registered path; the report's "Batch"
 //! section and the scaling goal (2 workers at least 1.7× 1 worker).
 //!
@@ -12,15 +12,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use boundary_guests::paths;
+use boundary_host::batch::{GuestWorker, NativeWorker, Options, Transform, run_pipeline};
+use boundary_host::error::one_line;
 use boundary_host::{Runtime, SomeDataStruct};
-use indicatif::ProgressBar;
 
 use super::BenchError;
 use super::matrix::{Guests, NATIVE, bench_limits, workloads};
-use crate::commands::batch::{
-    GuestWorker, NativeWorker, Options, Transform, WINDOW_PER_WORKER, run_pipeline,
-};
-use crate::failure::Failure;
 
 /// The worker counts measured.
 pub const WORKER_COUNTS: [usize; 2] = [1, 2];
@@ -142,9 +139,9 @@ impl Row {
             Self::Native => time(name, input, vec![NativeWorker; workers], out),
             Self::Guest(guest) => {
                 let made = (0..workers)
-                    .map(|_| GuestWorker::new(guest.clone()))
+                    .map(|_| GuestWorker::new(guest))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|f| batch_error(name, &f))?;
+                    .map_err(|e| batch_error(name, &e))?;
                 time(name, input, made, out)
             }
         }
@@ -157,21 +154,16 @@ fn time<T: Transform>(
     workers: Vec<T>,
     out: &mut dyn io::Write,
 ) -> Result<std::time::Duration, BenchError> {
-    let options = Options {
-        max_line_bytes: u32::MAX,
-        keep_going: false,
-        window: workers.len() * WINDOW_PER_WORKER,
-    };
+    let options = Options::for_workers(workers.len(), u32::MAX, false);
     let start = Instant::now();
-    run_pipeline(input, out, workers, options, |_| {}, &ProgressBar::hidden())
-        .map_err(|f| batch_error(name, &f))?;
+    run_pipeline(input, out, workers, options, ()).map_err(|e| batch_error(name, &e))?;
     Ok(start.elapsed())
 }
 
-fn batch_error(row: &str, failure: &Failure) -> BenchError {
+fn batch_error(row: &str, error: &(dyn std::error::Error + 'static)) -> BenchError {
     BenchError::Batch {
         row: row.to_owned(),
-        message: failure.line(),
+        message: one_line(error),
     }
 }
 
