@@ -2,6 +2,7 @@
 //! and how a core module measures up to the ptr/len ABI's export table.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
