@@ -56,7 +56,10 @@ impl AtomicFile {
                 path,
                 temp: io::BufWriter::new(temp),
             }),
-            Err(source) => Err(WriteError { path, source }),
+            Err(source) => Err(WriteError {
+                path,
+                source: without_temporary_name(source),
+            }),
         }
     }
 
@@ -102,6 +105,18 @@ impl Write for AtomicFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.temp.flush()
+    }
+}
+
+/// The operating system's error under one of tempfile's, which appends the random name of the
+/// temporary file (`... at path "dir/.boundary-x7Yz"`): the user named the destination, which
+/// [`WriteError`] already shows, and the temporary name was never created.
+fn without_temporary_name(error: io::Error) -> io::Error {
+    // tempfile keeps the system's error inside its own, out of reach but for its message.
+    let text = error.to_string();
+    match text.rfind(" at path \"") {
+        Some(end) => io::Error::new(error.kind(), &text[..end]),
+        None => error,
     }
 }
 
@@ -172,6 +187,11 @@ mod tests {
             .err()
             .ok_or("wrote into a missing directory")?;
         assert_eq!(error.path, missing);
+        // The message names the destination and the system's reason, not the temporary file
+        // that was never made.
+        let message = format!("{error}: {}", error.source);
+        assert!(!message.contains(".boundary-"), "{message}");
+        assert!(message.contains("No such file or directory"), "{message}");
         // A directory cannot be replaced by a file.
         let error = write_atomically(dir.path(), "x")
             .err()
