@@ -23,10 +23,11 @@ export function App() {
   return (
     <main>
       <header>
-        <h1>One component, two paths</h1>
+        <h1>One record, three paths</h1>
         <p>
           The <code>transformer</code> component the Rust host embeds, running in this page through jco, beside
-          the hand-written ptr/len core module driven by a small TypeScript module.
+          the hand-written ptr/len core module driven by a small TypeScript module, and the same code built with
+          wasm-bindgen.
         </p>
       </header>
       {load.state === 'loading' && (

@@ -1,5 +1,5 @@
-// Generated from the serde types of host/cli/src/commands/serve.rs by ts-rs: do not edit.
-// Regenerate with `BOUNDARY_BLESS=1 cargo test -p boundary-cli --test all api`.
+// Generated from the serde types of host/server/src/api.rs by ts-rs: do not edit.
+// Regenerate with `BOUNDARY_BLESS=1 cargo test -p boundary-server --test all typescript`.
 
 import type { SomeDataStruct } from './component';
 

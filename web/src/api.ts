@@ -1,4 +1,4 @@
-/** The server's JSON API (`boundary serve`, host/cli/src/commands/serve.rs). */
+/** The server's JSON API (`boundary serve`, host/server). */
 
 import type { ErrorBody, NewTodo, PathName, Todo, TransformResponse } from './api-types';
 import type { SomeDataStruct } from './component';

@@ -129,6 +129,9 @@ describe('the page', () => {
     await page.getByTestId('todos').waitFor({ timeout: 30_000 });
     await page.getByTestId('list-pending').waitFor();
     assert.equal(await page.getByTestId('load-error').count(), 0);
+    // The page runs three paths (jco, the hand-written ptr/len module, wasm-bindgen), and says so.
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'One record, three paths');
+    assert.equal(await page.title(), 'wasm-boundary: one record, three paths');
   });
 
   test('fetches each wasm file once, as application/wasm', async () => {

@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod api;
 mod batch;
 mod cache;
 mod cli;
 mod contract;
 mod http_guest;
+mod serve;
