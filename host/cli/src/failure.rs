@@ -42,11 +42,6 @@ impl Failure {
     }
 }
 
-/// The command-line flag that sets a limit: every limit message names it.
-pub fn flag(limit: Limit) -> &'static str {
-    limit.flag()
-}
-
 /// An error that ran into a limit, printed with the flag that sets the limit.
 #[derive(Debug)]
 struct Limited<E> {
@@ -74,7 +69,7 @@ where
     match limit {
         Some(limit) => anyhow::Error::new(Limited {
             error,
-            flag: flag(limit),
+            flag: limit.flag(),
         }),
         None => anyhow::Error::new(error),
     }
