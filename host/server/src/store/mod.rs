@@ -1,5 +1,6 @@
 //! The to-do store: one interface ([`TodoStore`]) the handlers call, its bound ([`TodoCap`]), and
-//! its errors ([`StoreError`]). [`MemoryStore`] keeps the items in memory.
+//! its errors ([`StoreError`]). [`MemoryStore`] keeps the items in memory, [`SqliteStore`] in an
+//! SQLite database file (the default of `boundary serve`).
 //!
 //! Every operation is one call that either happens whole or not at all, and may fail (a store on
 //! disk or over the network has I/O errors): a request makes exactly one call. The cap is checked
@@ -7,8 +8,10 @@
 //! two requests at once cannot both take the last place.
 
 mod memory;
+mod sqlite;
 
 pub use memory::MemoryStore;
+pub use sqlite::{MIGRATIONS, OpenError, SCHEMA_VERSION, SqliteStore, default_db, default_db_path};
 
 use crate::api::Todo;
 
