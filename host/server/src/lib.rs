@@ -24,7 +24,7 @@
 //! | `500` | the guest breaks its contract, or runs into a limit other than the deadline (memory, stack, fuel, `--max-output-bytes`); the to-do store fails |
 //! | `503` | the transform's lane is full (`--max-in-flight` running, `--queue-depth` waiting): answered at once, with `Retry-After: 1` |
 //! | `504` | the guest ran past `--deadline-ms` and was stopped, input valid or not |
-//! | `507` | the to-do store holds `--max-todos` items, or a new title would take its titles past `--max-todo-bytes`: nothing is stored, nothing stored is lost, and deleting an item makes room |
+//! | `507` | the to-do store holds `--max-todos` items, or a new title would take its titles past `--max-todo-bytes`: nothing is stored, nothing stored is lost, and deleting an item makes room; or the database's disk is full |
 //!
 //! A failed guest call is classified by the library ([`boundary_host::CallError::fault`]);
 //! [`error::status_of`] maps the class to its status.

@@ -158,3 +158,104 @@ fn a_database_it_cannot_use_is_one_line_and_exit_2() {
     }
     assert!(!data.path().join("missing").exists());
 }
+
+/// A tmpfs of a given size on a temporary directory, unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    /// `None` when it cannot be mounted (mounting needs root, as CI runs).
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then_some(Self(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+/// On a disk that fills up (a 256 KiB tmpfs), a create past the space is a 507 saying so; every
+/// item acknowledged before is there, deleting still works, and a restart on the full disk
+/// serves them all. A new database on a disk with no room at all is one line, exit 2, and no
+/// file left behind.
+#[test]
+fn a_full_disk_is_a_507_and_loses_nothing_acknowledged() {
+    let Some(disk) = Tmpfs::mount("256k") else {
+        eprintln!("skipped: cannot mount a tmpfs here (it needs root)");
+        return;
+    };
+    let dist = dist();
+    let dist_dir = dist.path().to_str().expect("UTF-8");
+    let db = disk.path().join("todos.sqlite3");
+    let db = db.to_str().expect("UTF-8");
+    let server = start(dist.path(), &serve_args(dist_dir, db)).expect("serves");
+    let long = "x".repeat(180);
+    let mut acknowledged = Vec::new();
+    let refused = (0..10_000)
+        .find_map(|i| {
+            let body = format!(r#"{{"title":"{i} {long}"}}"#);
+            let (status, body) = http(&server.url, "POST", "/api/todos", &body);
+            if status.contains(" 201 ") {
+                acknowledged.push(serde_json::from_str::<Todo>(&body).expect("an item"));
+                None
+            } else {
+                Some((status, body))
+            }
+        })
+        .expect("the disk fills up");
+    assert!(refused.0.contains(" 507 "), "{refused:?}");
+    let error: boundary_server::ErrorBody = serde_json::from_str(&refused.1).expect("an error");
+    assert!(error.error.contains("disk is full"), "{error:?}");
+    assert!(!acknowledged.is_empty());
+    let items = list(&server.url);
+    for todo in &acknowledged {
+        assert!(items.contains(todo), "{todo:?} lost");
+    }
+    let (status, _) = http(
+        &server.url,
+        "DELETE",
+        &format!("/api/todos/{}", acknowledged[0].id),
+        "",
+    );
+    assert!(status.contains(" 204 "), "{status}");
+    drop(server);
+
+    let server = start(dist.path(), &serve_args(dist_dir, db)).expect("serves on the full disk");
+    let items = list(&server.url);
+    for todo in &acknowledged[1..] {
+        assert!(items.contains(todo), "{todo:?} lost across the restart");
+    }
+    drop(server);
+
+    // No room at all for a new database.
+    std::fs::write(disk.path().join("filler"), vec![0u8; 256 << 10]).ok();
+    let new = disk.path().join("new.sqlite3");
+    let (code, stderr) = match start(
+        dist.path(),
+        &serve_args(dist_dir, new.to_str().expect("UTF-8")),
+    ) {
+        Ok(_) => panic!("served a new database on a full disk"),
+        Err(failed) => failed,
+    };
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("(--db)") && stderr.contains("full"),
+        "{stderr}"
+    );
+    assert!(!new.exists(), "an empty database was left behind");
+}

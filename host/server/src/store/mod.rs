@@ -127,6 +127,9 @@ pub enum StoreError {
     /// The store is at its cap.
     #[error(transparent)]
     Full(#[from] Full),
+    /// The disk the store writes to is full: nothing was written.
+    #[error("the to-do store's disk is full; delete items or free disk space")]
+    NoSpace(#[source] BoxError),
     /// The store could not do its work (I/O, a corrupt file, a lost connection).
     #[error("the to-do store failed")]
     Backend(#[source] BoxError),
@@ -146,8 +149,8 @@ pub trait TodoStore: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Full`] at the cap (nothing is stored), [`StoreError::Backend`] if the store
-    /// cannot be written.
+    /// [`StoreError::Full`] at the cap (nothing is stored), [`StoreError::NoSpace`] when the
+    /// disk is full, [`StoreError::Backend`] if the store cannot be written.
     fn create(&self, title: &str) -> Result<Todo, StoreError>;
 
     /// Marks an item done, and returns it.

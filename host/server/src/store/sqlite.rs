@@ -31,7 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension as _, TransactionBehavior};
 
-use super::{BoxError, SEED, StoreError, TodoCap, TodoStore};
+use super::{SEED, StoreError, TodoCap, TodoStore};
 use crate::api::{Status, Todo};
 
 /// The schema this server writes: one version per migration.
@@ -113,8 +113,44 @@ pub enum OpenError {
         path: PathBuf,
         /// SQLite's error.
         #[source]
-        source: rusqlite::Error,
+        source: SqliteCause,
     },
+}
+
+/// SQLite's error on one line, with its code once: rusqlite's own repeats the message in its
+/// source (`disk I/O error: Error code 778: disk I/O error`).
+#[derive(Debug)]
+pub struct SqliteCause {
+    message: String,
+    /// SQLite's code, when it gave one.
+    pub code: Option<ErrorCode>,
+}
+
+impl std::fmt::Display for SqliteCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SqliteCause {}
+
+impl From<rusqlite::Error> for SqliteCause {
+    fn from(error: rusqlite::Error) -> Self {
+        let code = error.sqlite_error_code();
+        let message = match &error {
+            rusqlite::Error::SqliteFailure(failure, detail) => {
+                let described = failure.to_string();
+                match detail {
+                    Some(detail) if !described.contains(detail.as_str()) => {
+                        format!("{detail} ({described})")
+                    }
+                    _ => described,
+                }
+            }
+            other => other.to_string(),
+        };
+        Self { message, code }
+    }
 }
 
 /// The to-do items in an SQLite database, bounded by a [`TodoCap`].
@@ -132,9 +168,9 @@ impl SqliteStore {
     ///
     /// [`OpenError`]; the file is then as it was.
     pub fn open(path: &Path, cap: TodoCap) -> Result<Self, OpenError> {
-        let sqlite = |source| OpenError::Sqlite {
+        let sqlite = |error| OpenError::Sqlite {
             path: path.to_owned(),
-            source,
+            source: SqliteCause::from(error),
         };
         let exists = path.exists();
         if !exists {
@@ -153,16 +189,27 @@ impl SqliteStore {
         if !exists {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let mut connection = Connection::open_with_flags(path, flags).map_err(sqlite)?;
-        // Only reads until the file is known to be ours; dropping the connection on a refusal
-        // removes any `-wal` and `-shm` files reading made.
-        let version = existing_version(&connection, path)?;
-        configure(&connection).map_err(sqlite)?;
-        migrate(&mut connection, version, cap).map_err(sqlite)?;
-        Ok(Self {
-            cap,
-            connection: Mutex::new(connection),
-        })
+        let opened = (|| {
+            let mut connection = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+            // Only reads until the file is known to be ours; dropping the connection on a
+            // refusal removes any `-wal` and `-shm` files reading made.
+            let version = existing_version(&connection, path)?;
+            configure(&connection).map_err(sqlite)?;
+            migrate(&mut connection, version, cap).map_err(sqlite)?;
+            Ok(connection)
+        })();
+        match opened {
+            Ok(connection) => Ok(Self {
+                cap,
+                connection: Mutex::new(connection),
+            }),
+            Err(error) => {
+                if !exists {
+                    remove_new_database(path);
+                }
+                Err(error)
+            }
+        }
     }
 
     fn connection(&self) -> MutexGuard<'_, Connection> {
@@ -170,6 +217,16 @@ impl SqliteStore {
         self.connection
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Removes what a failed creation left at `path` (on a full disk, an empty file), so that the
+/// directory is as it was. Best effort: what cannot be removed stays.
+fn remove_new_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        std::fs::remove_file(file).ok();
     }
 }
 
@@ -213,9 +270,9 @@ fn existing_version(connection: &Connection, path: &Path) -> Result<i64, OpenErr
                 path: path.to_owned(),
             })
         }
-        Err(source) => Err(OpenError::Sqlite {
+        Err(error) => Err(OpenError::Sqlite {
             path: path.to_owned(),
-            source,
+            source: SqliteCause::from(error),
         }),
     }
 }
@@ -288,8 +345,13 @@ fn insert(
     })
 }
 
+/// SQLite's error as the store's: a full disk (or a file over its size limit) apart.
 fn backend(error: rusqlite::Error) -> StoreError {
-    StoreError::Backend(BoxError::from(error))
+    if error.sqlite_error_code() == Some(ErrorCode::DiskFull) {
+        StoreError::NoSpace(SqliteCause::from(error).into())
+    } else {
+        StoreError::Backend(SqliteCause::from(error).into())
+    }
 }
 
 /// A row of `todos`.

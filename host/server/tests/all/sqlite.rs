@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use boundary_server::store::{OpenError, SCHEMA_VERSION, SEED, SqliteStore};
 use boundary_server::{Todo, TodoCap, TodoStore as _};
 
-use crate::support::{app_with_store, create, dist, send, todos};
+use crate::support::{app_with_store, assert_causes_once, create, dist, send, todos};
 
 fn cap(max_items: usize) -> TodoCap {
     TodoCap {
@@ -163,6 +163,7 @@ fn refused_untouched(path: &Path, expected: impl Fn(&OpenError) -> bool) -> Stri
     let message = boundary_host::error::one_line(&error);
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("(--db)"), "{message}");
+    assert_causes_once(&message);
     message
 }
 
@@ -230,6 +231,11 @@ fn a_missing_or_read_only_directory_is_refused() {
             message.starts_with("cannot open the to-do database /proc/"),
             "{message}"
         );
+        assert!(
+            message.contains("unable to open database file"),
+            "{message}"
+        );
+        assert_causes_once(&message);
         assert!(!read_only.exists());
     }
 }
