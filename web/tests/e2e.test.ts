@@ -43,7 +43,7 @@ process.on('exit', stopServer);
 /** Starts the server and resolves with the URL it prints once it is listening. */
 function startServer(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--dist', join(web, 'dist')], {
+    const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--dist', join(web, 'dist'), '--db', ':memory:'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server = child;

@@ -140,11 +140,12 @@ impl From<ThreadFailed> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
-    /// An unknown id is `404`, a full store `507 Insufficient Storage`, a failing one `500`.
+    /// An unknown id is `404`, a store at its cap or on a full disk `507 Insufficient
+    /// Storage`, a failing one `500`.
     fn from(error: StoreError) -> Self {
         let status = match &error {
             StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-            StoreError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
+            StoreError::Full(_) | StoreError::NoSpace(_) => StatusCode::INSUFFICIENT_STORAGE,
             StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, boundary_host::error::one_line(&error))

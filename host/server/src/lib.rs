@@ -24,7 +24,7 @@
 //! | `500` | the guest breaks its contract, or runs into a limit other than the deadline (memory, stack, fuel, `--max-output-bytes`); the to-do store fails |
 //! | `503` | the transform's lane is full (`--max-in-flight` running, `--queue-depth` waiting): answered at once, with `Retry-After: 1` |
 //! | `504` | the guest ran past `--deadline-ms` and was stopped, input valid or not |
-//! | `507` | the to-do store holds `--max-todos` items, or a new title would take its titles past `--max-todo-bytes`: nothing is stored, nothing stored is lost, and deleting an item makes room |
+//! | `507` | the to-do store holds `--max-todos` items, or a new title would take its titles past `--max-todo-bytes`: nothing is stored, nothing stored is lost, and deleting an item makes room; or the database's disk is full |
 //!
 //! A failed guest call is classified by the library ([`boundary_host::CallError::fault`]);
 //! [`error::status_of`] maps the class to its status.
@@ -37,6 +37,17 @@
 //! The API's TypeScript types (`web/src/api-types.ts`) are generated from the serde types of
 //! [`api`] by [`typescript_api`]; a test fails when the committed file differs.
 //!
+//! # The to-do store
+//!
+//! The items live behind one interface, [`TodoStore`]: each request is one call, which happens
+//! whole or not at all, and the cap ([`TodoCap`]) is checked inside it. [`Storage`] picks the
+//! store: an SQLite database file ([`SqliteStore`], the default of `boundary serve`, at
+//! [`store::default_db_path`] unless `--db PATH` says otherwise), or memory ([`MemoryStore`],
+//! `--db :memory:`). The database runs in WAL mode with `synchronous=FULL`: a `201` is answered
+//! after its transaction is on the disk, so it survives a crash of the process, and a power
+//! loss as far as the disk honours fsync (the module doc of `store/sqlite.rs` says more). To
+//! start over, stop the server and delete the file with its `-wal` and `-shm`.
+//!
 //! # The files
 //!
 //! | file | job |
@@ -44,7 +55,7 @@
 //! | `admission.rs` | the two lanes, their bounds and refusals, the threads they run on: no HTTP |
 //! | `api.rs` | the JSON types and their TypeScript |
 //! | `error.rs` | error responses, and the status of each failure |
-//! | `store/` | the to-do store's interface, cap and errors; the in-memory store |
+//! | `store/` | the to-do store's interface, cap and errors (`mod.rs`); the in-memory store (`memory.rs`); the SQLite store, its schema and what it refuses to open (`sqlite.rs`) |
 //! | `todos.rs` | the to-do routes over the store |
 //! | `transform.rs` | the transform route |
 //! | `routes.rs` | the router, static files and caching |
@@ -115,7 +126,7 @@ pub use api::{
 pub use dist::{check_dist, dist_candidates, find_dist};
 pub use routes::{IMMUTABLE, MAX_TODO_BODY, MAX_TRANSFORM_BODY, REVALIDATE, router};
 pub use state::{AppState, MAX_IDLE_GUEST_MEMORY};
-pub use store::{MemoryStore, StoreError, TodoCap, TodoStore};
+pub use store::{MemoryStore, OpenError, SqliteStore, StoreError, TodoCap, TodoStore};
 
 /// How the server runs: where it listens, and its bounds.
 #[derive(Debug, Clone)]
@@ -128,6 +139,31 @@ pub struct Options {
     pub capacity: Capacity,
     /// The to-do store's cap.
     pub todo_cap: TodoCap,
+    /// Where the to-do items live.
+    pub storage: Storage,
+}
+
+/// Where the to-do items live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// In memory, seeded afresh at each start ([`MemoryStore`]): `--db :memory:`.
+    Memory,
+    /// In this SQLite database file, created (and seeded) if missing ([`SqliteStore`]).
+    Sqlite(PathBuf),
+}
+
+impl Storage {
+    /// The store, under `cap`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] when the database cannot be opened as a to-do store.
+    pub fn open(&self, cap: TodoCap) -> Result<Box<dyn TodoStore>, OpenError> {
+        Ok(match self {
+            Self::Memory => Box::new(MemoryStore::seeded(cap)),
+            Self::Sqlite(path) => Box::new(SqliteStore::open(path, cap)?),
+        })
+    }
 }
 
 /// Why the server could not start or stopped.
@@ -166,6 +202,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The to-do database could not be opened.
+    #[error(transparent)]
+    Store(#[from] OpenError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -217,11 +256,14 @@ pub async fn run(runtime: &Runtime, options: Options) -> Result<(), ServeError> 
         dist,
         capacity,
         todo_cap,
+        storage,
     } = options;
     os::memory::configure();
+    // First: a database that cannot be opened is the user's to fix, and quick to find.
+    let store = storage.open(todo_cap)?;
     let state = AppState::new(runtime, capacity)
         .await?
-        .with_store(MemoryStore::seeded(todo_cap));
+        .with_boxed_store(store);
     let app = router(state, &dist);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

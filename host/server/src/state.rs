@@ -101,6 +101,15 @@ impl AppState {
         }
     }
 
+    /// The same state, keeping its to-do items in `store`.
+    #[must_use]
+    pub fn with_boxed_store(self, store: Box<dyn TodoStore>) -> Self {
+        Self {
+            store: Arc::from(store),
+            ..self
+        }
+    }
+
     /// Calls `hook` on a transform's blocking thread, with its lane, once it has its turn and
     /// before it parses its body and calls the guest. Meant for tests that need calls to meet (to
     /// prove they run at once) or to stay running (to fill a lane).

@@ -6,10 +6,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use boundary_host::Runtime;
-use boundary_server::{Capacity, DEFAULT_QUEUE_DEPTH, Options, ServeError, TodoCap, store};
+use boundary_server::{
+    Capacity, DEFAULT_QUEUE_DEPTH, Options, ServeError, Storage, TodoCap, store,
+};
 
 use super::LimitArgs;
 use crate::failure::Failure;
+
+/// The `--db` value that keeps the to-do items in memory.
+const MEMORY: &str = ":memory:";
 
 /// Flags of `boundary serve`.
 #[derive(Debug, clap::Args)]
@@ -42,6 +47,13 @@ pub struct Args {
     /// item is answered 507.
     #[arg(long, value_name = "BYTES", default_value_t = store::DEFAULT_MAX_TODO_BYTES, value_parser = clap::value_parser!(u64).range(1..=(1 << 40)))]
     pub max_todo_bytes: u64,
+    /// The to-do database: an SQLite file, created with a few items if missing, kept across
+    /// restarts. `:memory:` keeps the items in memory instead, afresh at each start. Delete the
+    /// file (and its `-wal` and `-shm` beside it) to start over [default:
+    /// $BOUNDARY_DATA_DIR/todos.sqlite3, else $XDG_DATA_HOME/wasm-boundary/todos.sqlite3, else
+    /// ~/.local/share/wasm-boundary/todos.sqlite3].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     /// Limits every guest call runs under.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -52,8 +64,8 @@ pub struct Args {
 ///
 /// # Errors
 ///
-/// Exit 2 for a missing web app or an address that cannot be bound (one line naming what was
-/// tried, or the cause once); exit 1 if an embedded guest does not load or run, or the server
+/// Exit 2 for a missing web app, an address that cannot be bound, or a to-do database that
+/// cannot be opened (one line naming what was tried, or the cause once); exit 1 if an embedded guest does not load or run, or the server
 /// fails while running.
 pub fn execute(args: Args) -> Result<(), Failure> {
     let dist = match &args.dist {
@@ -66,6 +78,11 @@ pub fn execute(args: Args) -> Result<(), Failure> {
         }
     }
     .map_err(failure)?;
+    let storage = match &args.db {
+        Some(db) if db.as_os_str() == MEMORY => Storage::Memory,
+        Some(db) => Storage::Sqlite(db.clone()),
+        None => Storage::Sqlite(store::default_db().map_err(|e| failure(e.into()))?),
+    };
     let runtime = Runtime::new(args.limits.limits())?;
     let options = Options {
         addr: args.addr,
@@ -80,14 +97,15 @@ pub fn execute(args: Args) -> Result<(), Failure> {
             max_items: args.max_todos as usize,
             max_bytes: args.max_todo_bytes,
         },
+        storage,
     };
     boundary_server::serve(&runtime, options).map_err(failure)
 }
 
-/// Exit 2 for what the user can fix (the web app, the address), 1 for the rest.
+/// Exit 2 for what the user can fix (the web app, the address, the database), 1 for the rest.
 fn failure(error: ServeError) -> Failure {
     match error {
-        ServeError::DistMissing { .. } | ServeError::Bind { .. } => {
+        ServeError::DistMissing { .. } | ServeError::Bind { .. } | ServeError::Store(_) => {
             Failure::Input(anyhow::Error::new(error))
         }
         ServeError::Load { .. }

@@ -8,3 +8,4 @@ mod cli;
 mod contract;
 mod http_guest;
 mod serve;
+mod serve_store;

@@ -13,13 +13,13 @@ use boundary_server::ErrorBody;
 const WASM: &[u8] = b"\0asm\x01\0\0\0";
 
 /// A fake `dist`: an index page and a hashed asset of each kind.
-fn dist() -> tempfile::TempDir {
+pub(crate) fn dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     write_dist(dir.path());
     dir
 }
 
-fn write_dist(dir: &Path) {
+pub(crate) fn write_dist(dir: &Path) {
     std::fs::create_dir_all(dir.join("assets")).expect("assets");
     std::fs::write(dir.join("index.html"), "<!doctype html><title>t</title>").expect("index");
     std::fs::write(dir.join("assets/index-Ab12Cd34.js"), "export {}").expect("js");
@@ -142,10 +142,12 @@ fn the_web_app_is_found_from_any_directory() {
     assert_eq!(boundary_server::find_dist(&tried).expect("found"), tried[1]);
 }
 
-/// A `boundary serve` child, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
+/// A `boundary serve` child, killed (SIGKILL) when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    /// Its `BOUNDARY_DATA_DIR`, where the default to-do database goes.
+    _data: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -155,13 +157,15 @@ impl Drop for Server {
     }
 }
 
-/// Starts `boundary serve ARGS` in `cwd`: the server once it says where it listens, or its exit
-/// code and standard error if it exits first.
-fn start(cwd: &Path, args: &[&str]) -> Result<Server, (Option<i32>, String)> {
+/// Starts `boundary serve ARGS` in `cwd`, with a data directory of its own: the server once it
+/// says where it listens, or its exit code and standard error if it exits first.
+pub(crate) fn start(cwd: &Path, args: &[&str]) -> Result<Server, (Option<i32>, String)> {
+    let data = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_boundary"))
         .arg("serve")
         .args(args)
         .current_dir(cwd)
+        .env("BOUNDARY_DATA_DIR", data.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,6 +185,7 @@ fn start(cwd: &Path, args: &[&str]) -> Result<Server, (Option<i32>, String)> {
         Some(url) => Ok(Server {
             child,
             url: url.trim().to_owned(),
+            _data: data,
         }),
         None => {
             let status = child.wait().expect("exits");
@@ -197,30 +202,37 @@ fn start(cwd: &Path, args: &[&str]) -> Result<Server, (Option<i32>, String)> {
 }
 
 /// One HTTP/1.1 request over loopback: the status line and the body.
-fn http(url: &str, method: &str, path: &str, body: &str) -> (String, String) {
+pub(crate) fn http(url: &str, method: &str, path: &str, body: &str) -> (String, String) {
+    try_http(url, method, path, body).expect("an HTTP exchange")
+}
+
+/// As [`http`], or the I/O error (the server is gone).
+pub(crate) fn try_http(
+    url: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(String, String)> {
     let authority = url
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
-    let mut stream = std::net::TcpStream::connect(&authority).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
+    let mut stream = std::net::TcpStream::connect(&authority)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .expect("writes");
+    )?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reads");
+    stream.read_to_string(&mut response)?;
     let status = response.lines().next().unwrap_or_default().to_owned();
     let body = response
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
-    (status, body)
+    Ok((status, body))
 }
 
 /// Bug 9 through the binary: run outside the repository with no `--dist`, it serves the
@@ -269,10 +281,12 @@ fn an_address_in_use_is_one_line_with_its_cause_once() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
     let addr = taken.local_addr().expect("addr").to_string();
     let dist = dist();
+    let data = tempfile::tempdir().expect("temp dir");
     let out = assert_cmd::Command::cargo_bin("boundary")
         .expect("binary")
         .args(["serve", "--addr", &addr, "--dist"])
         .arg(dist.path())
+        .env("BOUNDARY_DATA_DIR", data.path())
         .timeout(Duration::from_secs(120))
         .output()
         .expect("runs");

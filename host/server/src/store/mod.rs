@@ -1,5 +1,6 @@
 //! The to-do store: one interface ([`TodoStore`]) the handlers call, its bound ([`TodoCap`]), and
-//! its errors ([`StoreError`]). [`MemoryStore`] keeps the items in memory.
+//! its errors ([`StoreError`]). [`MemoryStore`] keeps the items in memory, [`SqliteStore`] in an
+//! SQLite database file (the default of `boundary serve`).
 //!
 //! Every operation is one call that either happens whole or not at all, and may fail (a store on
 //! disk or over the network has I/O errors): a request makes exactly one call. The cap is checked
@@ -7,8 +8,10 @@
 //! two requests at once cannot both take the last place.
 
 mod memory;
+mod sqlite;
 
 pub use memory::MemoryStore;
+pub use sqlite::{MIGRATIONS, OpenError, SCHEMA_VERSION, SqliteStore, default_db, default_db_path};
 
 use crate::api::Todo;
 
@@ -124,6 +127,9 @@ pub enum StoreError {
     /// The store is at its cap.
     #[error(transparent)]
     Full(#[from] Full),
+    /// The disk the store writes to is full: nothing was written.
+    #[error("the to-do store's disk is full; delete items or free disk space")]
+    NoSpace(#[source] BoxError),
     /// The store could not do its work (I/O, a corrupt file, a lost connection).
     #[error("the to-do store failed")]
     Backend(#[source] BoxError),
@@ -143,8 +149,8 @@ pub trait TodoStore: Send + Sync + std::fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Full`] at the cap (nothing is stored), [`StoreError::Backend`] if the store
-    /// cannot be written.
+    /// [`StoreError::Full`] at the cap (nothing is stored), [`StoreError::NoSpace`] when the
+    /// disk is full, [`StoreError::Backend`] if the store cannot be written.
     fn create(&self, title: &str) -> Result<Todo, StoreError>;
 
     /// Marks an item done, and returns it.

@@ -5,6 +5,7 @@
 
 mod lanes;
 mod routes;
+mod sqlite;
 mod support;
 mod todos;
 mod transform;
