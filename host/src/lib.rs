@@ -4,6 +4,8 @@
 //! Every path implements the same two traits ([`Guest`] and [`Instance`], in [`path`]): the
 //! component model ([`ComponentGuest`]) and the hand-written ptr/len ABI of
 //! [`boundary_kernel::wire`] ([`RawGuest`]). Callers hold a [`Pool`] of instances over any of them.
+//! [`batch`] streams many records, one JSON record per line, through one instance per worker
+//! thread and writes them back in input order.
 //!
 //! ```no_run
 //! # async fn demo(component_bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +29,7 @@
 //! before anything is allocated, and the result region's alignment. Failures are [`CallError`]s;
 //! problems with the guest file itself are [`LoadError`]s.
 
+pub mod batch;
 mod bindings;
 pub mod cache;
 pub mod component;

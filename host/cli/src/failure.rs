@@ -1,6 +1,7 @@
 //! How a command fails: a class for the exit code, and one line on stderr.
 
 use anyhow::anyhow;
+use boundary_host::batch::{BatchError, LineError, RecordError};
 use boundary_host::{CallError, Limit, LoadError};
 
 /// A failure, classified for the exit code.
@@ -95,6 +96,49 @@ impl From<CallError> for Failure {
             Self::Input(error)
         } else {
             Self::Guest(error)
+        }
+    }
+}
+
+impl From<RecordError> for Failure {
+    fn from(error: RecordError) -> Self {
+        let limit = error.limit();
+        Self::Input(with_flag(error, limit))
+    }
+}
+
+/// A line `batch` could not transform: bad input when the engine counts it so
+/// ([`LineError::is_the_inputs`], a record the guest refuses included), else the guest's.
+impl From<LineError> for Failure {
+    fn from(error: LineError) -> Self {
+        let input = error.is_the_inputs();
+        let error = match error {
+            // The flag goes after the call's own message, before its causes.
+            LineError::Call { line, path, source } => {
+                let limit = source.limit();
+                with_flag(source, limit)
+                    .context(format!("{path} path"))
+                    .context(format!("line {line}"))
+            }
+            other => {
+                let limit = other.limit();
+                with_flag(other, limit)
+            }
+        };
+        if input {
+            Self::Input(error)
+        } else {
+            Self::Guest(error)
+        }
+    }
+}
+
+impl From<BatchError> for Failure {
+    fn from(error: BatchError) -> Self {
+        match error {
+            BatchError::Line(line) => line.into(),
+            other if other.is_the_inputs() => Self::Input(other.into()),
+            other => Self::Guest(other.into()),
         }
     }
 }
