@@ -4,6 +4,7 @@
 
 mod api;
 mod batch;
+mod bench;
 mod cache;
 mod cli;
 mod contract;
