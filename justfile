@@ -10,6 +10,8 @@ node := env_var_or_default("NODE", "node")
 cli := "boundary-cli"
 boundary := cargo + " run --quiet -p " + cli + " --"
 boundary-release := cargo + " run --quiet --release -p " + cli + " --"
+# The benchmark's crate: its criterion bench, the load test, the soak and the concurrency example.
+bench-crate := "boundary-bench"
 # The Extism peer: its own crate and process, with its own wasmtime (43); not a default member.
 peer-extism := "boundary-peer-extism"
 peer-results := "target/bench/extism.json"
@@ -49,6 +51,15 @@ setup-wasmtime:
       *) echo "installing wasmtime-cli 48.0.8 (found: ${found:-none})"
          {{cargo}} install wasmtime-cli --version =48.0.8 --locked ;;
     esac
+
+# wrk, the load generator of `just bench-serve`: the one on the PATH, else Debian's (apt-get, as root).
+[group('setup')]
+setup-wrk:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v wrk >/dev/null; then exit 0; fi
+    echo "installing wrk (apt-get install -y wrk)"
+    apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
 
 # Build the guests (embedded by host/guests' build script), the `boundary` binary, and the web app.
 [group('build')]
@@ -114,7 +125,7 @@ lint: setup
 # Soak: 1,000,000 calls per path on one instance, then 10,000 instantiate/drop cycles; prints memory figures.
 [group('harden')]
 soak calls="1000000" cycles="10000": setup
-    {{cargo}} run --release -p {{cli}} --example soak -- {{calls}} {{cycles}}
+    {{cargo}} run --release -p {{bench-crate}} --example soak -- {{calls}} {{cycles}}
 
 # Run one fuzz target for SECS seconds (raw_decoder, host_result, differential); needs cargo-fuzz and nightly.
 [group('harden')]
@@ -146,18 +157,18 @@ bench-peers *flags: setup
 # The same matrix under criterion (statistics, change detection); pass a filter such as W2.
 [group('perf')]
 bench-criterion *filter: setup
-    {{cargo}} bench -p {{cli}} --bench boundary -- {{filter}}
+    {{cargo}} bench -p {{bench-crate}} --bench boundary -- {{filter}}
 
 # What wasmtime's concurrency_support costs a synchronous component call, on and off in one run: writes bench/concurrency.md. Builds wasmtime with component-model-async in its own target directory (target/concurrency), so the main build is untouched.
 [group('perf')]
 bench-concurrency: setup
-    CARGO_TARGET_DIR=target/concurrency {{cargo}} run --quiet --release -p boundary-host --features component-model-async --example concurrency -- --out bench/concurrency.md
+    CARGO_TARGET_DIR=target/concurrency {{cargo}} run --quiet --release -p {{bench-crate}} --features component-model-async --example concurrency -- --out bench/concurrency.md
 
-# Load figures on loopback (wrk, installed with apt-get as root when missing): `boundary serve` (component, raw), `wasmtime serve` with the http guest, small requests beside eight 7 MiB ones; writes bench/serve.md and bench/serve.json.
+# Load figures on loopback (wrk): `boundary serve` on every registered path, `wasmtime serve` with the http guest, small requests beside eight 7 MiB ones on each path; writes bench/serve.md and bench/serve.json.
 [group('perf')]
-bench-serve *flags: setup setup-wasmtime
-    {{cargo}} build --quiet --release -p {{cli}} --bin boundary --example bench_serve
-    {{cargo}} run --quiet --release -p {{cli}} --example bench_serve -- {{flags}}
+bench-serve *flags: setup setup-wrk setup-wasmtime
+    {{cargo}} build --quiet --release -p {{cli}} --bin boundary
+    {{cargo}} run --quiet --release -p {{bench-crate}} --bin bench_serve -- {{flags}}
 
 # Run the browser comparison (Playwright) and put its figures into bench/report.md.
 [group('perf')]

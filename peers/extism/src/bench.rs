@@ -3,44 +3,24 @@
 //!
 //! The method is the main bench's (`boundary bench`): every row's output is checked against
 //! native Rust's before timing; each row is calibrated so that a sample repeats the call for at
-//! least the plan's target; the samples of one workload's rows are taken round-robin, so drift in
-//! the machine's speed hits every row alike; each cell is the median of its samples (an HDR
-//! histogram with three significant figures); outputs are dropped inside the timed loop.
+//! least the plan's target (`boundary_schema::Plan`, the main bench's plans); the samples of one
+//! workload's rows are taken round-robin, so drift in the machine's speed hits every row alike;
+//! each cell is the median of its samples (`boundary_schema::stats::Timings`, an HDR histogram
+//! with three significant figures); outputs are dropped inside the timed loop.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use boundary_kernel::SomeDataStruct;
+pub use boundary_schema::Plan;
 use boundary_schema::peer::{PeerCell, PeerResults, PeerRow, PeerWorkload};
-use boundary_schema::workloads::{Workload, iterations, workloads};
-use hdrhistogram::Histogram;
+use boundary_schema::stats::Timings;
+use boundary_schema::workloads::{Workload, workloads};
 
 use crate::{EXTISM_VERSION, EXTISM_WASMTIME, Encoding, Peer, PeerError};
 
 /// The peer's name and the prefix of its rows.
 pub const PEER: &str = "extism";
-
-/// How long and how often to sample: the main bench's plans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// Samples per cell; the median is reported.
-    pub samples: u32,
-    /// Each sample repeats the call until it lasts at least this long.
-    pub sample_target: Duration,
-}
-
-impl Plan {
-    /// The full run (as `boundary bench`).
-    pub const FULL: Plan = Plan {
-        samples: 41,
-        sample_target: Duration::from_millis(8),
-    };
-    /// `--quick` (as `boundary bench --quick`).
-    pub const QUICK: Plan = Plan {
-        samples: 7,
-        sample_target: Duration::from_millis(1),
-    };
-}
 
 /// What stops the benchmark.
 #[derive(Debug, thiserror::Error)]
@@ -130,13 +110,6 @@ fn time(
     Ok(start.elapsed())
 }
 
-/// Per-call durations in nanoseconds; the median is reported.
-fn histogram() -> Histogram<u64> {
-    // From 1 ns to an hour, three significant figures: constant bounds hdrhistogram accepts.
-    #[allow(clippy::expect_used)]
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid constant bounds")
-}
-
 /// The number of samples [`run`] takes, for a progress count.
 pub fn total_samples(plan: Plan) -> u64 {
     workloads().len() as u64 * 3 * u64::from(plan.samples)
@@ -184,24 +157,19 @@ pub fn run(plan: Plan, quick: bool, mut tick: impl FnMut(&str)) -> Result<PeerRe
                 }
             }
             let once = time(&mut peer, row, &workload.input, 1).map_err(failed(row))?;
-            per_row.push((
-                row,
-                iterations(plan.sample_target, once, 1_000_000),
-                histogram(),
-            ));
+            per_row.push((row, plan.iterations(once, 1_000_000), Timings::new()));
         }
         for _ in 0..plan.samples {
-            for (row, iters, histogram) in &mut per_row {
+            for (row, iters, timings) in &mut per_row {
                 let total = time(&mut peer, row, &workload.input, *iters).map_err(failed(row))?;
-                let per_call = total.as_nanos() / u128::from(*iters);
-                histogram.saturating_record(u64::try_from(per_call).unwrap_or(u64::MAX).max(1));
+                timings.record(total / u32::try_from(*iters).unwrap_or(u32::MAX));
                 tick(&format!("{} {}", workload.id, row.name()));
             }
         }
-        cells.extend(per_row.into_iter().map(|(row, _, histogram)| PeerCell {
+        cells.extend(per_row.into_iter().map(|(row, _, timings)| PeerCell {
             workload: workload.id.to_owned(),
             row: row.name(),
-            median_ns: histogram.value_at_quantile(0.5),
+            median_ns: u64::try_from(timings.median().as_nanos()).unwrap_or(u64::MAX),
         }));
     }
     Ok(PeerResults {
@@ -209,7 +177,7 @@ pub fn run(plan: Plan, quick: bool, mut tick: impl FnMut(&str)) -> Result<PeerRe
         runtime: format!("Extism {EXTISM_VERSION} (wasmtime {EXTISM_WASMTIME})"),
         quick,
         samples: plan.samples,
-        sample_target_ns: u64::try_from(plan.sample_target.as_nanos()).unwrap_or(u64::MAX),
+        sample_target_ns: plan.sample_target_ns(),
         debug_build: cfg!(debug_assertions),
         workloads: workloads
             .iter()

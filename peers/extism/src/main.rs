@@ -5,8 +5,7 @@
 //! `boundary bench --peer-results FILE.json`. Errors are one line; exit 2 for bad flags or an
 //! unwritable file, 1 when the plugin fails or disagrees with native Rust.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use boundary_peer_extism::bench::{self, Plan};
@@ -37,7 +36,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let Command::Bench { quick, out } = Cli::parse().command;
-    let plan = if quick { Plan::QUICK } else { Plan::FULL };
+    let plan = Plan::of(quick);
     let total = bench::total_samples(plan);
     let mut done = 0u64;
     let results = bench::run(plan, quick, |cell| {
@@ -59,35 +58,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(error) = write_atomically(&out, &json) {
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(Err(error)) = dir.map(std::fs::create_dir_all) {
         eprintln!("error: cannot write {}: {error}", out.display());
+        return ExitCode::from(2);
+    }
+    if let Err(error) = boundary_schema::write_atomically(&out, &json) {
+        eprintln!("error: {}", one_line(&error));
         return ExitCode::from(2);
     }
     println!("wrote {} ({})", out.display(), results.runtime);
     ExitCode::SUCCESS
-}
-
-/// Writes through a temporary file in the same directory, renamed over `path` once complete.
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map_or("extism".into(), |n| n.to_string_lossy())
-    ));
-    let result = std::fs::File::create(&tmp).and_then(|mut file| {
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()
-    });
-    match result.and_then(|()| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(error)
-        }
-    }
 }

@@ -1,13 +1,28 @@
+//! The benchmark's matrix, report, chart and `--guest` files (moved from the CLI's
+//! `commands/bench/tests.rs` with the engine).
+
 use std::path::PathBuf;
 use std::time::Duration;
 
+use boundary_bench::chart::{chart_rows, svg};
+use boundary_bench::engine::bench_limits;
+use boundary_bench::goals::goals;
+use boundary_bench::instantiation::inst_row_count;
+use boundary_bench::measure::{run, total_samples};
+use boundary_bench::report::{Machine, markdown, write_report};
+use boundary_bench::rows::{NATIVE, pooled_row, row_count, transform_row};
+use boundary_bench::web::{
+    WEB_START, WebCase, WebResults, measured_web_section, read_web_results, replace_web_section,
+    web_section,
+};
+use boundary_bench::{
+    BenchError, Cell, Guests, Harness, InstCell, InstHarness, InstKind, Plan, Results, RowKind,
+    workloads,
+};
 use boundary_guests::{PathVisitor, for_each_path};
+use boundary_host::error::one_line;
 use boundary_host::{Load, Registration, Traffic};
-
-use super::matrix::{NATIVE, pooled_row, row_count, transform_row};
-use super::report::{WEB_START, measured_web_section};
-use super::*;
-use crate::failure::Failure;
+use boundary_schema::write_atomically;
 
 /// The row names the registry implies: native, then each path's `transform`, `pooled` and
 /// variants.
@@ -312,8 +327,8 @@ fn files_are_replaced_whole_or_not_at_all() {
     let taken = dir.path().join("taken");
     std::fs::create_dir(&taken).unwrap();
     std::fs::write(taken.join("inside"), "x").unwrap();
-    let error = write_atomically(&taken, "three").unwrap_err();
-    assert!(matches!(error, BenchError::Write { .. }), "{error}");
+    let error = BenchError::from(write_atomically(&taken, "three").unwrap_err());
+    assert!(matches!(error, BenchError::Write(_)), "{error}");
     assert!(taken.join("inside").exists());
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -323,8 +338,8 @@ fn files_are_replaced_whole_or_not_at_all() {
     // A directory that does not exist: nothing is written.
     let missing = dir.path().join("missing").join("report.md");
     assert!(matches!(
-        write_atomically(&missing, "four"),
-        Err(BenchError::Write { .. })
+        write_atomically(&missing, "four").map_err(BenchError::from),
+        Err(BenchError::Write(_))
     ));
     assert!(!missing.exists());
 }
@@ -375,9 +390,8 @@ fn bad_guest_files_are_input_errors() {
     ];
     for (files, expected) in cases {
         let error = Guests::from_files(&files, limits).unwrap_err();
-        let failure = Failure::from(error);
-        let line = failure.line();
-        assert_eq!(failure.exit_code(), 2, "{line}");
+        let line = one_line(&error);
+        assert!(error.is_input_error(), "{line}");
         assert!(line.contains(expected), "{line}");
         let last = files.last().unwrap().display().to_string();
         let named = if files.len() == 2 { 2 } else { 1 };
@@ -391,13 +405,13 @@ fn bad_guest_files_are_input_errors() {
 
 #[test]
 fn a_wrong_output_is_a_guest_failure() {
-    let failure = Failure::from(BenchError::Mismatch {
+    let error = BenchError::Mismatch {
         row: "component/sync".into(),
         workload: "W0",
-    });
-    assert_eq!(failure.exit_code(), 1);
+    };
+    assert!(!error.is_input_error());
     assert_eq!(
-        failure.line(),
+        one_line(&error),
         "component/sync on W0: the output differs from native Rust's"
     );
 }
@@ -421,6 +435,7 @@ fn a_tiny_run_measures_every_cell_and_writes_the_report() {
         results.inst.len(),
         boundary_guests::paths().len() * InstKind::ALL.len()
     );
+    assert_eq!(results.inst.len(), inst_row_count());
     assert!(goals(&results).iter().all(|g| g.measured.is_some()));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench").join("report.md");

@@ -1,101 +1,26 @@
-//! The report: goals, the Markdown, the browser section `--web-only` replaces in place, and
-//! writing files so that nothing is left half-written.
+//! The report in Markdown: the machine, the goals, the ratio table, each workload's table, call
+//! counting, the peers, memory growth, instantiation, then the browser section
+//! ([`crate::web`]); and writing it with its chart, each file whole or not at all
+//! (`boundary_schema::write_atomically`).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::BenchError;
-use super::chart::svg;
-use super::matrix::{InstKind, NATIVE};
-use super::measure::{COUNTED_WORKLOAD, Results};
 use boundary_schema::stats::{fmt_duration, ratio};
+use boundary_schema::write_atomically;
+
+use crate::BenchError;
+use crate::chart::svg;
+use crate::goals::goals;
+use crate::instantiation::InstKind;
+use crate::measure::{COUNTED_WORKLOAD, Results};
+use crate::web::{WEB_START, WebResults, measured_web_section, replace_section, web_section};
 
 /// The wasmtime release the host is pinned to (`=48.0.8` in the workspace manifest).
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
-/// A goal of the issue and how this run did against it.
-#[derive(Debug, Clone)]
-pub struct Goal {
-    /// What is measured.
-    pub what: String,
-    /// The bound.
-    pub target: f64,
-    /// The measured ratio, if both figures exist.
-    pub measured: Option<f64>,
-    /// The rows the goal compares (none for instantiation goals).
-    pub rows: Vec<&'static str>,
-}
-
-impl Goal {
-    /// Met, missed, or not measured.
-    pub fn verdict(&self) -> &'static str {
-        match self.measured {
-            Some(m) if m <= self.target => "met",
-            Some(_) => "missed",
-            None => "not measured",
-        }
-    }
-}
-
-/// The issues' transform goals, by row name: (workload, row, over, bound). The first six are
-/// "One shape for every path"'s; the last two the tighter per-call goals of the peers' issue.
-const TRANSFORM_GOALS: [(&str, &str, &str, f64); 8] = [
-    ("W3", "component/sync", NATIVE, 3.0),
-    ("W3", "raw/tuned", NATIVE, 3.0),
-    ("W2", "component/sync", NATIVE, 4.0),
-    ("W2", "raw/tuned", NATIVE, 3.0),
-    ("W0", "component/sync", "raw/seed", 1.5),
-    ("W0", "component/sync", "raw/tuned", 1.5),
-    ("W0", "component/sync", "raw/tuned", 1.0),
-    ("W0", "component/sync", NATIVE, 5.0),
-];
-
-/// Pooling instantiation against on-demand, for every registered path.
-const POOLING_GOAL: f64 = 0.5;
-
-/// The goals of the issue that this run measures (the browser goal is in its own section): the
-/// transform goals name rows; the instantiation goal holds for every registered path.
-pub fn goals(results: &Results) -> Vec<Goal> {
-    let label = |id: &str| {
-        results
-            .workloads
-            .iter()
-            .find(|w| w.id == id)
-            .map_or(String::new(), |w| format!(" ({})", w.label))
-    };
-    let mut goals: Vec<Goal> = TRANSFORM_GOALS
-        .iter()
-        .map(|&(workload, row, over, target)| Goal {
-            what: format!(
-                "{workload}{}{}: {row} / {over}",
-                label(workload),
-                if over == NATIVE { "" } else { " per call" }
-            ),
-            target,
-            measured: results.ratio_between(workload, row, over),
-            rows: vec![row, over],
-        })
-        .collect();
-    for path in results.paths() {
-        goals.push(Goal {
-            what: format!("instantiate, {path}: pooling / on-demand"),
-            target: POOLING_GOAL,
-            measured: (|| {
-                Some(ratio(
-                    results.inst_median(path, InstKind::InstantiatePooling)?,
-                    results.inst_median(path, InstKind::InstantiateOnDemand)?,
-                ))
-            })(),
-            rows: Vec::new(),
-        });
-    }
-    goals.extend(super::peers::goals(results));
-    goals
-}
-
-fn fmt_throughput(bytes: u64, d: std::time::Duration) -> String {
+fn fmt_throughput(bytes: u64, d: Duration) -> String {
     let per_sec = bytes as f64 / d.as_secs_f64().max(1e-12);
     if per_sec >= 1e9 {
         format!("{:.2} GB/s", per_sec / 1e9)
@@ -147,70 +72,6 @@ impl Machine {
     }
 }
 
-/// Markers around the browser section, so `--web-only` can replace it in place.
-pub(super) const WEB_START: &str = "<!-- web:start -->";
-const WEB_END: &str = "<!-- web:end -->";
-
-/// The browser figures the Playwright run writes to `web/test-results/comparison.json`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebResults {
-    /// The browser's user agent.
-    pub browser: String,
-    /// The unit of the figures.
-    pub unit: String,
-    /// One row per case.
-    pub cases: Vec<WebCase>,
-    /// Shipped sizes per path.
-    #[serde(default)]
-    pub shipped_bytes: Vec<WebShipped>,
-}
-
-/// One browser case.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebCase {
-    /// The case's name.
-    pub case: String,
-    /// The jco path's median, in [`WebResults::unit`].
-    pub component_us: f64,
-    /// The TypeScript ptr/len path's median.
-    pub raw_us: f64,
-    /// The wasm-bindgen path's median (`None` in figures written before that path existed).
-    #[serde(default)]
-    pub bindgen_us: Option<f64>,
-    /// Whether every path gave the record the contract specifies.
-    pub equal: bool,
-}
-
-/// What a browser path ships.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebShipped {
-    /// The path.
-    pub path: String,
-    /// Bytes of JavaScript glue.
-    pub glue_js: u64,
-    /// Bytes of wasm.
-    pub wasm: u64,
-}
-
-/// Reads the browser figures.
-///
-/// # Errors
-///
-/// [`BenchError::Read`] or [`BenchError::WebResults`].
-pub fn read_web_results(path: &Path) -> Result<WebResults, BenchError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| BenchError::WebResults {
-        path: path.to_owned(),
-        source,
-    })
-}
-
 /// A row's name in the ratio table, with an anchor (`#row-component-sync`) the README links to.
 pub fn anchored(row: &str) -> String {
     format!("<a id=\"row-{}\"></a>{row}", row.replace('/', "-"))
@@ -247,130 +108,6 @@ fn counting_section(results: &Results, out: &mut String) {
             fmt_duration(with),
             with.as_secs_f64() / without.as_secs_f64().max(1e-12)
         );
-    }
-}
-
-/// The browser section of the report, markers included.
-pub fn web_section(web: Option<&WebResults>) -> String {
-    let mut out = String::new();
-    out.push_str(WEB_START);
-    out.push_str(
-        "\n<a id=\"browser\"></a>\n\n## Browser (jco component vs wasm-bindgen vs hand-written TypeScript ptr/len)\n\n",
-    );
-    let Some(web) = web else {
-        out.push_str(
-            "Not measured in this run: `just bench-web` runs the Playwright comparison and fills \
-             this section in.\n",
-        );
-        out.push_str(WEB_END);
-        out.push('\n');
-        return out;
-    };
-    let _ = writeln!(
-        out,
-        "Browser: {}. Figures: {}. The inputs are the browser panel's own \
-         (`web/src/Comparison.tsx`): its names are 11 bytes, not 16, and its 1 MiB name is \
-         `é` × 524,288.\n",
-        web.browser, web.unit
-    );
-    out.push_str(
-        "| case | jco component | wasm-bindgen | TS ptr/len | jco / wasm-bindgen | jco / ptr-len \
-         | fastest | equal output |\n",
-    );
-    out.push_str("|---|---:|---:|---:|---:|---:|---|---|\n");
-    let us = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.1} µs"));
-    let times = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.2}×"));
-    for case in &web.cases {
-        let fastest = [
-            ("component", Some(case.component_us)),
-            ("wasm-bindgen", case.bindgen_us),
-            ("ptr/len", Some(case.raw_us)),
-        ]
-        .into_iter()
-        .filter_map(|(name, v)| Some((name, v?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or("–", |(name, _)| name);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {fastest} | {} |",
-            case.case,
-            us(Some(case.component_us)),
-            us(case.bindgen_us),
-            us(Some(case.raw_us)),
-            times(case.bindgen_us.map(|b| case.component_us / b.max(1e-9))),
-            times(Some(case.component_us / case.raw_us.max(1e-9))),
-            case.equal
-        );
-    }
-    let verdict = |ratio: f64| if ratio <= 2.0 { "met" } else { "missed" };
-    let seed = web.cases.iter().find(|c| c.case.contains("seed"));
-    let w2 = web.cases.iter().find(|c| c.case.contains("100,000"));
-    let vs_bindgen: Vec<String> = [("W0", seed), ("W2", w2)]
-        .into_iter()
-        .filter_map(|(id, case)| {
-            let case = case?;
-            let ratio = case.component_us / case.bindgen_us?.max(1e-9);
-            Some(format!("{id} **{ratio:.2}×, {}**", verdict(ratio)))
-        })
-        .collect();
-    if !vs_bindgen.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nGoal, W0 and W2 in the browser: jco within 2× of wasm-bindgen (jco's time ÷ \
-             wasm-bindgen's): {}.",
-            vs_bindgen.join(", ")
-        );
-    }
-    if let Some(w2) = w2 {
-        let ratio = w2.component_us / w2.raw_us.max(1e-9);
-        let _ = writeln!(
-            out,
-            "\nGoal, W2 in the browser: jco within 2× of the ptr/len path: **{ratio:.2}×, {}**.",
-            verdict(ratio)
-        );
-    }
-    if !web.shipped_bytes.is_empty() {
-        out.push_str(
-            "\n<a id=\"browser-bytes\"></a>\n\n| path | JS glue | wasm | total |\n|---|---:|---:|---:|\n",
-        );
-        for shipped in &web.shipped_bytes {
-            let _ = writeln!(
-                out,
-                "| {} | {} B | {} B | {} B |",
-                shipped.path,
-                shipped.glue_js,
-                shipped.wasm,
-                shipped.glue_js + shipped.wasm
-            );
-        }
-    }
-    out.push_str(WEB_END);
-    out.push('\n');
-    out
-}
-
-/// Replaces the browser section of an existing report (or appends one).
-pub fn replace_web_section(report: &str, web: &WebResults) -> String {
-    replace_section(report, &web_section(Some(web)))
-}
-
-/// The browser section of a report, markers included, if it holds figures.
-pub(super) fn measured_web_section(report: &str) -> Option<&str> {
-    let start = report.find(WEB_START)?;
-    let end = report[start..].find(WEB_END)? + start + WEB_END.len();
-    let section = &report[start..end];
-    (!section.contains("Not measured in this run")).then_some(section)
-}
-
-fn replace_section(report: &str, section: &str) -> String {
-    let section = format!("{}\n", section.trim_end());
-    match (report.find(WEB_START), report.find(WEB_END)) {
-        (Some(start), Some(end)) if end > start => {
-            let end = end + WEB_END.len();
-            let rest = report[end..].strip_prefix('\n').unwrap_or(&report[end..]);
-            format!("{}{section}{rest}", &report[..start])
-        }
-        _ => format!("{report}\n{section}"),
     }
 }
 
@@ -458,7 +195,7 @@ pub fn markdown(
         }
         out.push('\n');
     }
-    super::peers::ratio_rows(results, &mut out);
+    crate::peers::ratio_rows(results, &mut out);
     out.push_str(
         "\n### The rows\n\nNative Rust, then for each registered path its `Instance::transform` \
          (`PATH/transform`), the same on an instance from the pooling allocator (`PATH/pooled`), \
@@ -468,7 +205,7 @@ pub fn markdown(
     for row in &results.rows {
         let _ = writeln!(out, "| {} | {} |", row.name, row.about);
     }
-    super::peers::about_rows(results, &mut out);
+    crate::peers::about_rows(results, &mut out);
 
     for w in &results.workloads {
         let _ = writeln!(
@@ -499,7 +236,7 @@ pub fn markdown(
                 t.bytes_out,
             );
         }
-        super::peers::workload_rows(results, w, fmt_throughput, &mut out);
+        crate::peers::workload_rows(results, w, fmt_throughput, &mut out);
     }
     out.push_str(
         "\nGuest calls are counted by a store call hook: on the component path, the export plus one \
@@ -511,7 +248,7 @@ pub fn markdown(
          below).\n",
     );
     counting_section(results, &mut out);
-    super::peers::section(results, &mut out);
+    crate::peers::section(results, &mut out);
 
     out.push_str("\n## Instance reuse and memory growth\n\n");
     out.push_str(
@@ -565,40 +302,12 @@ pub fn markdown(
     out
 }
 
-/// Writes `contents` to `path` through a temporary file in the same directory, renamed over
-/// `path` once complete: a reader sees the old file or the new one, never half of either.
-///
-/// # Errors
-///
-/// [`BenchError::Write`] if the directory is not writable or the rename fails; the temporary
-/// file is removed and `path` is untouched.
-pub fn write_atomically(path: &Path, contents: &str) -> Result<(), BenchError> {
-    let error = |source| BenchError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".boundary-bench-");
-    // The mode `std::fs::write` gives a new file (less the umask), not the temporary file's 0600.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut file = builder.tempfile_in(dir).map_err(error)?;
-    file.write_all(contents.as_bytes()).map_err(error)?;
-    file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
-}
-
 /// Writes the report and its chart; the chart goes next to the report as `chart.svg`. Without
 /// new browser figures, the browser section an earlier `--web-only` merged is kept.
 ///
 /// # Errors
 ///
-/// [`BenchError::Chart`] or [`BenchError::Write`].
+/// [`BenchError::Chart`], [`BenchError::CreateDir`] or [`BenchError::Write`].
 pub fn write_report(
     results: &Results,
     out: &Path,
@@ -621,7 +330,7 @@ pub fn write_report_with(
 ) -> Result<PathBuf, BenchError> {
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).map_err(|source| BenchError::Write {
+        std::fs::create_dir_all(dir).map_err(|source| BenchError::CreateDir {
             path: dir.to_owned(),
             source,
         })?;
@@ -637,21 +346,7 @@ pub fn write_report_with(
     {
         report = replace_section(&report, section);
     }
-    write_atomically(&chart, &svg(results)?)?;
-    write_atomically(out, &report)?;
+    write_atomically(&chart, svg(results)?)?;
+    write_atomically(out, report)?;
     Ok(chart)
-}
-
-/// Puts fresh browser figures into an existing report without rerunning anything else.
-///
-/// # Errors
-///
-/// [`BenchError::Read`], [`BenchError::WebResults`] or [`BenchError::Write`].
-pub fn merge_web_results(report: &Path, web_results: &Path) -> Result<(), BenchError> {
-    let web = read_web_results(web_results)?;
-    let text = std::fs::read_to_string(report).map_err(|source| BenchError::Read {
-        path: report.to_owned(),
-        source,
-    })?;
-    write_atomically(report, &replace_web_section(&text, &web))
 }

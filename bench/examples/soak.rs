@@ -2,13 +2,15 @@
 //! cycles, printing the guest's memory (`Instance::memory_bytes`) and the host's resident set
 //! before and after. Figures only; nothing here is a timed assertion.
 //!
-//! `just soak` runs it in release mode: `cargo run --release -p boundary-cli --example soak --
-//! [CALLS] [CYCLES]` (defaults 1,000,000 and 10,000).
+//! `just soak` runs it in release mode: `cargo run --release -p boundary-bench --example soak
+//! -- [CALLS] [CYCLES]` (defaults 1,000,000 and 10,000). A bad argument is one line and exit 2.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use boundary_host::{Guest, Instance, Runtime, SomeDataStruct};
+use clap::Parser;
 
 const WARM_UP: u64 = 10_000;
 const WARM_UP_CYCLES: u64 = 100;
@@ -29,11 +31,16 @@ fn signed_kib(after: u64, before: u64) -> String {
     format!("{:+.1} KiB", delta as f64 / 1024.0)
 }
 
-fn number(arg: Option<String>, what: &str, default: u64) -> Result<u64> {
-    arg.map(|a| a.parse())
-        .transpose()
-        .with_context(|| format!("{what} must be a number"))
-        .map(|n| n.unwrap_or(default))
+/// Soak every registered path: many calls on one instance, then many short-lived instances.
+#[derive(Debug, Parser)]
+#[command(name = "soak")]
+struct Args {
+    /// Calls per path on one instance.
+    #[arg(default_value_t = 1_000_000)]
+    calls: u64,
+    /// Instantiate/call/drop cycles per path.
+    #[arg(default_value_t = 10_000)]
+    cycles: u64,
 }
 
 /// Warms up, then makes `calls` calls on one instance and prints the guest memory and the host
@@ -98,12 +105,26 @@ async fn soak_fresh_instances(
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let calls = number(args.next(), "CALLS", 1_000_000)?;
-    let cycles = number(args.next(), "CYCLES", 10_000)?;
+fn main() -> ExitCode {
+    let Args { calls, cycles } = match boundary_bench::cli::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let soaked = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .and_then(|executor| executor.block_on(soak(calls, cycles)));
+    match soaked {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
+async fn soak(calls: u64, cycles: u64) -> Result<()> {
     let runtime = Runtime::new(Default::default())?;
     let paths = boundary_guests::paths();
     let guests = paths

@@ -4,40 +4,14 @@
 use std::time::Duration;
 
 use boundary_host::Traffic;
-use boundary_schema::workloads::iterations;
-
-use super::BenchError;
-use super::matrix::{
-    Guests, Harness, InstHarness, InstKind, NATIVE, RowInfo, Workload, inst_row_count, row_count,
-    workloads,
-};
+use boundary_schema::Plan;
+use boundary_schema::peer::PeerResults;
 use boundary_schema::stats::{Timings, ratio};
+use boundary_schema::workloads::{Workload, workloads};
 
-/// How long and how often to sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    /// Samples per cell; the median is reported.
-    pub samples: usize,
-    /// Each sample repeats the call until it lasts at least this long.
-    pub sample_target: Duration,
-    /// Samples per instantiation figure.
-    pub inst_samples: usize,
-}
-
-impl Plan {
-    /// The full run.
-    pub const FULL: Plan = Plan {
-        samples: 41,
-        sample_target: Duration::from_millis(8),
-        inst_samples: 21,
-    };
-    /// `--quick`: fewer, shorter samples.
-    pub const QUICK: Plan = Plan {
-        samples: 7,
-        sample_target: Duration::from_millis(1),
-        inst_samples: 5,
-    };
-}
+use crate::instantiation::{InstHarness, InstKind, inst_row_count};
+use crate::rows::{Harness, NATIVE, RowInfo, row_count};
+use crate::{BenchError, Guests};
 
 /// One measured cell: a row on a workload.
 #[derive(Debug, Clone)]
@@ -103,7 +77,7 @@ pub struct Results {
     /// The `--guest` files measured instead of embedded guests, one line each.
     pub guests: Vec<String>,
     /// Figures of peers measured in their own process (`--peer-results`).
-    pub peers: Vec<super::PeerResults>,
+    pub peers: Vec<PeerResults>,
 }
 
 impl Results {
@@ -189,7 +163,7 @@ pub fn run(
             // The second call shows the steady state (the tuned buffers exist by then).
             let traffic = harness.check(row, workload)?;
             let once = harness.time(row, workload, 1)?;
-            let iters = iterations(plan.sample_target, once, 1_000_000);
+            let iters = plan.iterations(once, 1_000_000);
             let counted =
                 (workload.id == COUNTED_WORKLOAD && info.path.is_some()).then(Timings::new);
             per_row.push((row, traffic, iters, Timings::new(), counted));
@@ -235,7 +209,7 @@ pub fn run(
     let mut inst = Vec::new();
     for (index, (path, kind)) in inst_harness.rows().into_iter().enumerate() {
         let once = inst_harness.time(index, 1)?;
-        let iters = iterations(plan.sample_target, once, 100_000);
+        let iters = plan.iterations(once, 100_000);
         let mut timings = Timings::new();
         for _ in 0..plan.inst_samples {
             let total = inst_harness.time(index, iters)?;
@@ -265,6 +239,6 @@ pub fn run(
 pub fn total_samples(plan: Plan) -> u64 {
     // Every row on every workload, the guest rows once more with calls counted on
     // COUNTED_WORKLOAD, and instantiation.
-    ((workloads().len() * row_count() + row_count() - 1) * plan.samples
-        + inst_row_count() * plan.inst_samples) as u64
+    ((workloads().len() * row_count() + row_count() - 1) as u64) * u64::from(plan.samples)
+        + (inst_row_count() as u64) * u64::from(plan.inst_samples)
 }

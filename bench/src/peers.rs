@@ -11,13 +11,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-pub use boundary_schema::peer::PeerResults;
-
-use super::BenchError;
-use super::matrix::{NATIVE, Workload};
-use super::measure::Results;
-use super::report::Goal;
+use boundary_schema::peer::{PeerResults, PeerRow};
 use boundary_schema::stats::fmt_duration;
+use boundary_schema::workloads::Workload;
+
+use crate::BenchError;
+use crate::goals::Goal;
+use crate::measure::Results;
+use crate::report::anchored;
+use crate::rows::NATIVE;
 
 /// The row of this process the peers are compared with.
 pub const COMPONENT_ROW: &str = "component/sync";
@@ -102,7 +104,7 @@ pub fn across(results: &Results, peer: &PeerResults, workload: &str, row: &str) 
 }
 
 /// The peers' rows (every row but their native).
-fn peer_rows(peer: &PeerResults) -> impl Iterator<Item = &boundary_schema::peer::PeerRow> {
+fn peer_rows(peer: &PeerResults) -> impl Iterator<Item = &PeerRow> {
     peer.rows.iter().filter(|r| r.name != PeerResults::NATIVE)
 }
 
@@ -136,7 +138,7 @@ pub fn goals(results: &Results) -> Vec<Goal> {
 pub fn ratio_rows(results: &Results, out: &mut String) {
     for peer in &results.peers {
         for row in peer_rows(peer) {
-            let _ = write!(out, "| {} |", super::report::anchored(&row.name));
+            let _ = write!(out, "| {} |", anchored(&row.name));
             for w in &results.workloads {
                 let _ = write!(
                     out,
@@ -252,7 +254,7 @@ pub fn section(results: &Results, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use boundary_schema::peer::{PeerCell, PeerRow, PeerWorkload};
+    use boundary_schema::peer::{PeerCell, PeerWorkload};
     use boundary_schema::workloads::workloads;
 
     use super::*;
@@ -332,10 +334,9 @@ mod tests {
                 "is not a peer's figures",
             ),
         ] {
-            let failure =
-                crate::failure::Failure::from(read_peer_results(&path, &workloads()).unwrap_err());
-            assert_eq!(failure.exit_code(), 2);
-            let line = failure.line();
+            let error = read_peer_results(&path, &workloads()).unwrap_err();
+            assert!(error.is_input_error(), "{error}");
+            let line = boundary_host::error::one_line(&error);
             assert!(line.contains(expected) && !line.contains('\n'), "{line}");
         }
     }

@@ -1,4 +1,4 @@
-//! Batch throughput: `boundary batch`'s own pipeline (the batch engine's [`run_pipeline`]) on W1-sized records, at
+//! Batch throughput: the batch engine `boundary batch` runs ([`run_pipeline`]) on W1-sized records, at
 //! 1 and 2 worker threads, for native Rust and every registered path; the report's "Batch"
 //! section and the scaling goal (2 workers at least 1.7× 1 worker).
 //!
@@ -9,15 +9,18 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use boundary_guests::paths;
 use boundary_host::batch::{GuestWorker, NativeWorker, Options, Transform, run_pipeline};
 use boundary_host::error::one_line;
-use boundary_host::{Runtime, SomeDataStruct};
+use boundary_host::{Allocator, SomeDataStruct};
+use boundary_schema::stats::Timings;
+use boundary_schema::workloads::workloads;
 
-use super::BenchError;
-use super::matrix::{Guests, NATIVE, bench_limits, workloads};
+use crate::engine::engine;
+use crate::rows::NATIVE;
+use crate::{BenchError, Guests};
 
 /// The worker counts measured.
 pub const WORKER_COUNTS: [usize; 2] = [1, 2];
@@ -134,7 +137,7 @@ impl Row {
         input: Box<dyn Read + Send>,
         workers: usize,
         out: &mut dyn io::Write,
-    ) -> Result<std::time::Duration, BenchError> {
+    ) -> Result<Duration, BenchError> {
         match self {
             Self::Native => time(name, input, vec![NativeWorker; workers], out),
             Self::Guest(guest) => {
@@ -153,7 +156,7 @@ fn time<T: Transform>(
     input: Box<dyn Read + Send>,
     workers: Vec<T>,
     out: &mut dyn io::Write,
-) -> Result<std::time::Duration, BenchError> {
+) -> Result<Duration, BenchError> {
     let options = Options::for_workers(workers.len(), u32::MAX, false);
     let start = Instant::now();
     run_pipeline(input, out, workers, options, ()).map_err(|e| batch_error(name, &e))?;
@@ -184,11 +187,7 @@ pub fn measure(
         .ok_or_else(|| BenchError::Guests(format!("no workload {WORKLOAD}")))?;
     let line = json_line(&workload.input);
     let want = json_line(&boundary_host::native_transform(workload.input.clone()));
-    let runtime =
-        Runtime::new(bench_limits(Default::default())).map_err(|source| BenchError::Load {
-            what: "the engine".to_owned(),
-            source,
-        })?;
+    let runtime = engine(Allocator::OnDemand, false)?;
     let mut rows = vec![(NATIVE, Row::Native)];
     for path in paths() {
         let guest = path
@@ -212,13 +211,13 @@ pub fn measure(
             });
         }
     }
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); rows.len() * WORKER_COUNTS.len()];
+    // Each sample's time for the whole stream; the median time gives the median rate.
+    let mut samples: Vec<Timings> = vec![Timings::new(); rows.len() * WORKER_COUNTS.len()];
     for _ in 0..plan.samples {
         for (r, (name, row)) in rows.iter().enumerate() {
             for (w, &workers) in WORKER_COUNTS.iter().enumerate() {
                 let took = row.run(name, repeat(&line, plan.records), workers, &mut io::sink())?;
-                samples[r * WORKER_COUNTS.len() + w]
-                    .push(plan.records as f64 / took.as_secs_f64().max(1e-9));
+                samples[r * WORKER_COUNTS.len() + w].record(took);
                 tick(&format!("batch {name} ×{workers}"));
             }
         }
@@ -226,10 +225,11 @@ pub fn measure(
     let mut cells = Vec::new();
     for (r, (name, _)) in rows.iter().enumerate() {
         for (w, &workers) in WORKER_COUNTS.iter().enumerate() {
+            let median = samples[r * WORKER_COUNTS.len() + w].median();
             cells.push(BatchCell {
                 row: name,
                 workers,
-                records_per_sec: median(&mut samples[r * WORKER_COUNTS.len() + w]),
+                records_per_sec: plan.records as f64 / median.as_secs_f64().max(1e-9),
             });
         }
     }
@@ -246,11 +246,6 @@ fn json_line(record: &SomeDataStruct) -> Vec<u8> {
     let mut line = serde_json::to_vec(record).unwrap_or_default();
     line.push(b'\n');
     line
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// An input of `line` repeated `count` times, read from memory.

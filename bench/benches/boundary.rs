@@ -1,15 +1,15 @@
 //! Criterion benches over the same matrix `boundary bench` runs: every workload on every row
 //! (native Rust, then each registered path's `Instance::transform` and variants), and the
 //! instantiation figures of every registered path. The closures are the bench command's own
-//! (`boundary_cli::commands::bench::{Harness, InstHarness}`), so the two tools time the same code
-//! on the same inputs, and a newly registered path is benched with no edit here.
+//! (`boundary_bench::{Harness, InstHarness}`), so the two tools time the same code on the same
+//! inputs, and a newly registered path is benched with no edit here.
 //!
-//! `cargo bench -p boundary-cli --bench boundary` runs them all; add a filter such as `W2` or
-//! `raw/tuned`; `-- --test` runs each once as a check.
+//! `cargo bench -p boundary-bench --bench boundary` (`just bench-criterion`) runs them all; add a
+//! filter such as `W2` or `raw/tuned`; `-- --test` runs each once as a check.
 
 use std::time::Duration;
 
-use boundary_cli::commands::bench::{Guests, Harness, InstHarness, InstKind, workloads};
+use boundary_bench::{Guests, Harness, InstHarness, InstKind, workloads};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn transform(c: &mut Criterion) {

@@ -4,10 +4,10 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::BenchError;
-use super::matrix::RowKind;
-use super::measure::Results;
-use super::report::goals;
+use crate::BenchError;
+use crate::goals::goals;
+use crate::measure::Results;
+use crate::rows::RowKind;
 
 /// Width of the chart, in pixels.
 const WIDTH: u32 = 900;

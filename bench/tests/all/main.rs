@@ -1,0 +1,5 @@
+//! The bench crate's integration tests: the matrix, report, chart and `--guest` files
+//! (`matrix`), and the load test's command line (`bench_serve`).
+
+mod bench_serve;
+mod matrix;
