@@ -271,7 +271,8 @@ impl Driver {
         };
         let mut command = Command::new(&self.settings.boundary);
         command
-            .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+            // The load test posts no to-do items: keep them in memory, not in the user's database.
+            .args(["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--dist"])
             .arg(dist);
         Server::start(command, "boundary serve")
     }
