@@ -272,7 +272,14 @@ impl Driver {
         let mut command = Command::new(&self.settings.boundary);
         command
             // The load test posts no to-do items: keep them in memory, not in the user's database.
-            .args(["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--dist"])
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--db",
+                ":memory:",
+                "--dist",
+            ])
             .arg(dist);
         Server::start(command, "boundary serve")
     }
