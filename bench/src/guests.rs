@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use boundary_guests::{Path, paths};
 use boundary_host::{Limits, Registration, WasmKind};
 
 use crate::BenchError;
@@ -43,7 +42,6 @@ impl Guests {
     /// [`BenchError::Guests`] when no registered path runs the file's kind or two files replace
     /// the same path.
     pub fn from_files(files: &[PathBuf], limits: Limits) -> Result<Self, BenchError> {
-        let registered = paths();
         let mut guests = Self::default();
         for file in files {
             let shown = file.display().to_string();
@@ -64,7 +62,7 @@ impl Guests {
                 })?;
                 kind = WasmKind::Component;
             }
-            let path = path_for_kind(&registered, kind)
+            let path = boundary_guests::path_for_kind(kind)
                 .map_err(|why| BenchError::Guests(format!("{shown}: {why}")))?
                 .name();
             if let Some(earlier) = guests.files.iter().find(|g| g.path == path) {
@@ -118,24 +116,5 @@ impl Guests {
                 )
             })
             .collect()
-    }
-}
-
-/// The one registered path that runs guests of `kind`, or why there is none. The rule every
-/// command that takes `--guest` follows (`boundary_cli::commands::path_for_kind` for `run` and
-/// `button-text`), with the same messages.
-// TODO(issue 15): one copy, in the registry (`boundary_guests`), once the CLI's moves there.
-fn path_for_kind(registered: &[Path], kind: WasmKind) -> Result<Path, String> {
-    let fits: Vec<&Path> = registered.iter().filter(|p| p.kind == kind).collect();
-    match fits.as_slice() {
-        [one] => Ok(**one),
-        [] => Err(format!("no registered path runs a {kind}")),
-        many => {
-            let names: Vec<&str> = many.iter().map(|p| p.name()).collect();
-            Err(format!(
-                "a {kind} fits the {} paths: choose one with --path",
-                names.join(", ")
-            ))
-        }
     }
 }

@@ -149,3 +149,30 @@ pub fn paths() -> Vec<Path> {
 pub fn path(name: &str) -> Option<Path> {
     paths().into_iter().find(|path| path.name() == name)
 }
+
+/// The path a guest file of `kind` runs on when no `--path` is named: the first registered path
+/// that runs that kind (the Rust guest's, registered first), whatever other paths of the same
+/// kind are registered after it. How every command that takes `--guest` (`run`, `button-text`,
+/// `bench`) matches a file to its path.
+///
+/// # Errors
+///
+/// [`NoPathFor`] when no registered path runs that kind.
+pub fn path_for_kind(kind: boundary_host::WasmKind) -> Result<Path, NoPathFor> {
+    paths()
+        .into_iter()
+        .find(|path| path.kind == kind)
+        .ok_or(NoPathFor(kind))
+}
+
+/// No registered path runs this kind of wasm file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPathFor(pub boundary_host::WasmKind);
+
+impl std::fmt::Display for NoPathFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no registered path runs a {}", self.0)
+    }
+}
+
+impl std::error::Error for NoPathFor {}

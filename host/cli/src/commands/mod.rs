@@ -201,7 +201,9 @@ impl PathArgs {
                 }
                 *only
             }
-            _ => path_for_kind(&registered, kind).context_of(&shown)?,
+            _ => boundary_guests::path_for_kind(kind)
+                .map_err(Failure::input)
+                .context_of(&shown)?,
         };
         let selected = named.unwrap_or_else(|| vec![target]);
         selected
@@ -214,27 +216,6 @@ impl PathArgs {
                 }
             })
             .collect()
-    }
-}
-
-/// The one registered path that runs guests of `kind`: how every command that takes `--guest`
-/// (`run`, `button-text`, `bench`) matches a file to its path.
-///
-/// # Errors
-///
-/// [`Failure::Input`] when no path, or more than one, runs that kind.
-pub fn path_for_kind(registered: &[Path], kind: WasmKind) -> Result<Path, Failure> {
-    let fits: Vec<&Path> = registered.iter().filter(|p| p.kind == kind).collect();
-    match fits.as_slice() {
-        [one] => Ok(**one),
-        [] => Err(Failure::input(format!("no registered path runs a {kind}"))),
-        many => {
-            let names: Vec<&str> = many.iter().map(|p| p.name()).collect();
-            Err(Failure::input(format!(
-                "a {kind} fits the {} paths: choose one with --path",
-                names.join(", ")
-            )))
-        }
     }
 }
 
