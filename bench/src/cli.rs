@@ -1,6 +1,6 @@
 //! The command line of this crate's binaries and examples (`bench_serve`, `soak`,
 //! `concurrency`): flags parsed by clap, and a usage error printed on one line with exit code 2,
-//! as `boundary` prints its own.
+//! the rule `boundary` itself uses ([`usage_error_line`]).
 
 use std::process::ExitCode;
 
@@ -36,7 +36,7 @@ where
 
 /// A usage error on one line: clap's message and its details, without the usage block and the
 /// pointer to `--help` it adds on lines of their own.
-// The same rule as `boundary`'s own (host/cli/src/main.rs), which has no library to share it from.
+// `boundary` itself (host/cli/src/main.rs) prints its usage errors through this too.
 pub fn usage_error_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let mut parts = Vec::new();

@@ -84,7 +84,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => error.exit(), // --help, --version
         Err(error) => {
-            eprintln!("{}", usage_error_line(&error));
+            eprintln!("{}", boundary_bench::cli::usage_error_line(&error));
             return ExitCode::from(2);
         }
     };
@@ -118,25 +118,4 @@ fn parse() -> Result<Cli, clap::Error> {
     }
     let matches = Cli::command().after_help(paths).try_get_matches()?;
     Cli::from_arg_matches(&matches)
-}
-
-/// A usage error on one line, as every other failure is: clap's message and its details, without
-/// the usage block and the pointer to `--help` it adds on lines of their own.
-fn usage_error_line(error: &clap::Error) -> String {
-    let rendered = error.render().to_string();
-    let mut parts = Vec::new();
-    for line in rendered.lines().map(str::trim) {
-        if line.starts_with("Usage:") || line.starts_with("For more information") {
-            break;
-        }
-        if !line.is_empty() {
-            parts.push(line);
-        }
-    }
-    let line = parts.join(" ");
-    if line.starts_with("error:") {
-        line
-    } else {
-        format!("error: {line}")
-    }
 }
